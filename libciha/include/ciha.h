@@ -1,0 +1,11 @@
+/* ciha.h: the one header users include. */
+#ifndef CIHA_H
+#define CIHA_H
+#include "ciha/common.h"
+#include "ciha/errors.h"
+#include "ciha/log.h"
+#include "ciha/credentials.h"
+#include "ciha/sigv4.h"
+#include "ciha/client.h"
+#include "ciha/call.h"
+#endif

@@ -18,7 +18,7 @@ void ciha__buf_put(ciha__buf *b, const void *data, size_t n);
 void ciha__buf_puts(ciha__buf *b, const char *s);
 void ciha__buf_putc(ciha__buf *b, char c);
 void ciha__buf_printf(ciha__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ciha__buf_vprintf(ciha__buf *b, const char *fmt, va_list ap);
+void ciha__buf_vprintf(ciha__buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void ciha__buf_clear(ciha__buf *b);           /* len = 0, keeps memory */
 void ciha__buf_dispose(ciha__buf *b);         /* frees */
 char *ciha__buf_detach(ciha__buf *b);         /* caller owns (ciha__free); "" if empty; NULL if failed */

@@ -30,6 +30,8 @@ int ciha__error_raise_detail(int code, const ciha__error_detail *d, const char *
 /* Deep copy src into dst (dst's old contents freed). */
 void ciha__error_copy(struct ciha_error *dst, const struct ciha_error *src);
 void ciha__error_reset(struct ciha_error *e);   /* free contents, code = OK */
+/* Free this thread's last error (ciha_global_cleanup does it for its thread). */
+void ciha__error_thread_cleanup(void);
 
 /* Map an AWS error code + HTTP status to a ciha_code (ENOTFOUND, EAUTH, ETHROTTLED, ...). */
 int ciha__error_code_for_aws(const char *aws_code, int http_status);

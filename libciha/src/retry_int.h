@@ -37,6 +37,7 @@ double ciha__retry_rand01(void);
 typedef struct {
 	int max_attempts;     /* total attempts including the first */
 	int mode_standard;    /* 1 standard, 0 legacy (treated as standard with legacy attempts) */
+	int adaptive;         /* "adaptive" was asked for; it runs as standard (logged at DEBUG) */
 } ciha__retry_policy;
 
 /* Resolve from explicit value, env AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, the

@@ -41,7 +41,8 @@ typedef struct {
 int ciha__http_new(ciha__http **out, const ciha__logger *logger);
 void ciha__http_free(ciha__http *h);
 /* Perform one exchange. Returns CIHA_OK when `resp` was filled (check
- * resp->outcome), CIHA_ENOMEM otherwise. TRACE logging shows redacted headers. */
+ * resp->outcome), CIHA_EINVAL (raised) for a URL curl cannot use (malformed,
+ * not http/https), CIHA_ENOMEM otherwise. TRACE logging shows redacted headers. */
 int ciha__http_perform(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp);
 void ciha__http_response_init(ciha__http_response *r);
 void ciha__http_response_dispose(ciha__http_response *r);

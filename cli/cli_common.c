@@ -1,0 +1,140 @@
+/* cli_common.c: option parsing, client creation, error and JSON output. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli_int.h"
+
+static const char *option_value(int *i, int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (strcmp(argv[*i], name) == 0) {
+		if (*i + 1 >= argc)
+			return NULL;
+		return argv[++*i];
+	}
+	return NULL;
+}
+
+static int is_option(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+int cli_parse(cli_args *a, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} valued[] = {
+		{ "--region", offsetof(cli_args, region) },
+		{ "--profile", offsetof(cli_args, profile) },
+		{ "--endpoint-url", offsetof(cli_args, endpoint_url) },
+		{ "--ca-bundle", offsetof(cli_args, ca_bundle) },
+	};
+	int i, only_positional = 0;
+	size_t k;
+
+	a->argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!a->argv)
+		return cli_usage_error("out of memory");
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		int matched = 0;
+		if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+			a->argv[a->argc++] = argv[i];
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_positional = 1;
+			continue;
+		}
+		for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+			if (is_option(arg, valued[k].name)) {
+				const char *v = option_value(&i, argc, argv, valued[k].name);
+				if (!v || !*v)
+					return cli_usage_error("%s needs a value", valued[k].name);
+				*(const char **)((char *)a + valued[k].offset) = v;
+				matched = 1;
+			}
+		}
+		if (matched)
+			continue;
+		if (strcmp(arg, "--json") == 0)
+			a->json = 1;
+		else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0)
+			a->verbose = 1;
+		else if (strcmp(arg, "--all") == 0)
+			a->all = 1;
+		else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+			a->help = 1;
+		else
+			return cli_usage_error("unknown option '%s'", arg);
+	}
+	return 0;
+}
+
+static void cli_log(ciha_log_level level, const char *subsystem, const char *message, void *payload)
+{
+	(void)payload;
+	fprintf(stderr, "ciha: %s %s: %s\n", ciha_log_level_name(level), subsystem, message);
+}
+
+ciha_client *cli_client(const cli_args *a)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_client *client = NULL;
+	o.region = a->region;
+	o.profile = a->profile;
+	o.endpoint_url = a->endpoint_url;
+	o.ca_bundle = a->ca_bundle;
+	o.user_agent_suffix = "ciha-cli";
+	if (a->verbose) {
+		o.log_cb = cli_log;
+		o.log_level = CIHA_LOG_TRACE;
+	}
+	if (ciha_client_new(&client, &o) != CIHA_OK) {
+		cli_fail(ciha_error_last());
+		return NULL;
+	}
+	return client;
+}
+
+int cli_fail(const ciha_error *err)
+{
+	const char *aws_code = ciha_error_aws_code(err);
+	const char *request_id = ciha_error_request_id(err);
+	fprintf(stderr, "ciha: error: %s", ciha_error_message(err));
+	if (aws_code && *aws_code)
+		fprintf(stderr, " (AWS code %s", aws_code);
+	if (request_id && *request_id)
+		fprintf(stderr, "%s request id %s", aws_code && *aws_code ? "," : " (", request_id);
+	if ((aws_code && *aws_code) || (request_id && *request_id))
+		fputc(')', stderr);
+	fputc('\n', stderr);
+	return CLI_EXIT_ERROR;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ciha: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'ciha --help')\n", stderr);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_print_json(const json_t *value)
+{
+	char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (!text)
+		return cli_usage_error("cannot format the result as JSON");
+	puts(text);
+	free(text);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,72 @@
+/* main.c: the ciha command: dispatch to subcommands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli_int.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const cli_args *args);
+	const char *summary;
+} commands[] = {
+	{ "whoami", cmd_whoami, "show the account, ARN, credential source, region and endpoint" },
+	{ "call", cmd_call, "call any action: ciha call SERVICE ACTION [Name=Value | Name:=JSON ...] [--all]" },
+};
+
+static void print_help(void)
+{
+	size_t i;
+	printf("usage: ciha [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\nglobal options:\n"
+	       "  --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
+	       "  --profile NAME         profile of ~/.aws/config and ~/.aws/credentials\n"
+	       "  --endpoint-url URL     send every call to URL (e.g. a local moto server)\n"
+	       "  --ca-bundle FILE       trust the CA certificates in FILE for TLS\n"
+	       "  --json                 print results as JSON\n"
+	       "  --verbose              trace HTTP exchanges on stderr (secrets redacted)\n"
+	       "  --all                  (call) follow NextToken/Marker and merge every page\n"
+	       "\nservices: cloudformation ec2 rds cloudwatch sns autoscaling elb elbv2 sts iam\n"
+	       "exit status: 0 success, 1 error, 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+	cli_args args;
+	size_t i;
+	int rc;
+
+	memset(&args, 0, sizeof(args));
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("ciha %s\n", ciha_version());
+		return CLI_EXIT_OK;
+	}
+	if ((rc = cli_parse(&args, argc - 1, argv + 1)) != 0) {
+		free(args.argv);
+		return rc;
+	}
+	if (args.help || args.argc == 0) {
+		print_help();
+		free(args.argv);
+		return args.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (ciha_global_init(CIHA_GLOBAL_DEFAULT) != CIHA_OK) {
+		free(args.argv);
+		return cli_fail(ciha_error_last());
+	}
+	rc = -1;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(args.argv[0], commands[i].name) == 0) {
+			cli_args sub = args;
+			sub.argc--;
+			sub.argv++;
+			rc = commands[i].run(&sub);
+		}
+	}
+	if (rc == -1)
+		rc = cli_usage_error("unknown command '%s'", args.argv[0]);
+	ciha_global_cleanup();
+	free(args.argv);
+	return rc;
+}

@@ -18,11 +18,13 @@ int ciha__decode_shape(json_t **out, const ciha__xml_node *node, const json_t *s
 /* Without a model: children named member/item -> array; repeated names ->
  * array; element with children -> object; leaf -> string. RDS-style named
  * lists (<DBSnapshots><DBSnapshot>..) are arrays when every child has the same
- * name and the container is that name + "s"/"List"/"Set" or is a known list. */
+ * name and the container is that name + "s"/"List"/"Set" or is a known list.
+ * A NULL node (no result element) decodes to an empty object. */
 int ciha__decode_schemaless(json_t **out, const ciha__xml_node *node);
 
-/* Locate the result of a successful response: query -> <ActionResult> (or an
- * empty object when absent); EC2 -> the root element. Sets *request_id (borrowed
+/* Locate the result of a successful response: query -> <ActionResult> (NULL
+ * when absent, which ciha__decode_schemaless turns into {}); EC2 -> the root
+ * element (it still holds <requestId>; drop that member after decoding). Sets *request_id (borrowed
  * from the tree) from ResponseMetadata/RequestId or requestId. */
 const ciha__xml_node *ciha__decode_result_node(const ciha__xml_node *root, ciha__protocol proto,
                                                const char *action, const char **request_id);
@@ -36,8 +38,9 @@ typedef struct {
 
 /* Parse an error body of any shape (query ErrorResponse/Error, EC2
  * Response/Errors/Error, moto's ErrorResponse/Errors/Error) or a non-XML body.
- * For a non-XML or empty body with status >= 500, code = the status number as
- * text and message = the reason phrase. Always fills what it can; never fails
+ * When no <Code> can be read (non-XML, HTML, empty, truncated or malformed
+ * body) and status >= 300, code = the status number as text ("503"); a
+ * missing message becomes the reason phrase ("Service Unavailable"). Always fills what it can; never fails
  * except on ENOMEM. */
 int ciha__aws_error_parse(ciha__aws_error *out, const char *body, size_t len, int http_status);
 void ciha__aws_error_dispose(ciha__aws_error *e);

@@ -36,4 +36,10 @@ int ciha__query_encode(ciha__buf *out, ciha__protocol proto, const char *service
  * DBSecurityGroups -> DBSecurityGroupName, ...). Returns a static string or
  * NULL when unknown (then "member" is used). */
 const char *ciha__query_rds_member_name(const char *list_name);
+
+#ifdef CIHA_TESTING
+/* Replace the UUID source for unset idempotencyToken members (NULL restores
+ * the random default). Test builds only. */
+void ciha__query_set_token_generator(void (*gen)(char out[37]));
+#endif
 #endif

@@ -27,7 +27,9 @@ typedef struct {
 	char *config_path;
 	char *credentials_path;
 	char *profile;           /* the selected profile name */
-	int profile_explicit;    /* named by the caller or AWS_PROFILE */
+	int profile_explicit;    /* named by the caller, AWS_PROFILE or AWS_DEFAULT_PROFILE */
+	int config_world_readable;      /* group/others may read the file (warn if it holds keys) */
+	int credentials_world_readable;
 } ciha__aws_config;
 
 /* Load both files (paths: explicit, AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE,

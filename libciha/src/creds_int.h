@@ -5,6 +5,7 @@
 #include "ciha/credentials.h"
 #include "log_int.h"
 #include "buf_int.h"
+#include "http_int.h"
 
 struct ciha_credentials {
 	int refs;                 /* atomic */
@@ -72,4 +73,32 @@ int ciha__provider_new_web_identity_explicit(ciha_credentials_provider **out, co
 int ciha__sts_fetch_credentials(ciha_credentials **out, const char *form_body, ciha_credentials *creds,
                                 const char *result_name, const char *provider_name,
                                 const ciha_credentials_options *opts, const ciha__logger *lg);
+/* ---- shared by the provider kinds ---- */
+
+/* Like ciha_credentials_provider_get, but "nothing here" is CIHA_ENOTFOUND
+ * with the reason appended to `tried` (the chain collects them). */
+int ciha__provider_get_tried(ciha_credentials **out, ciha_credentials_provider *p, ciha__buf *tried);
+/* Append "what (why)" to the list of sources tried, '; '-separated. */
+void ciha__tried_add(ciha__buf *tried, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A provider handing out fixed keys under `provider_name`. */
+int ciha__provider_new_fixed(ciha_credentials_provider **out, const char *akid, const char *secret,
+                             const char *token, const char *provider_name,
+                             const ciha_credentials_options *opts);
+/* getenv() that treats "" as unset; "true"/"1" test. */
+const char *ciha__env_nonempty(const char *name);
+int ciha__env_true(const char *name);
+/* Whole file (up to 1 MiB) with trailing newlines/spaces trimmed; raises
+ * CIHA_EINVAL "cannot read <what> <path>" when unreadable. */
+int ciha__read_small_file(char **out, const char *path, const char *what);
+/* Parse the container/IMDS credentials JSON (AccessKeyId, SecretAccessKey,
+ * Token, Expiration, AccountId). CIHA_ENOTFOUND when the keys are missing. */
+int ciha__credentials_from_json(ciha_credentials **out, const char *body, size_t len,
+                                const char *provider_name);
+/* One exchange with a metadata endpoint (IMDS, container): no proxy, the
+ * given timeout for connect and transfer. CIHA_OK when `resp` was filled
+ * (check resp->outcome), CIHA_ENOMEM otherwise. */
+int ciha__creds_http_fetch(ciha__http_response *resp, const char *method, const char *url,
+                           const char *const *headers, long timeout_ms, const ciha__logger *lg);
+/* Human-readable reason a request got no response ("connection refused ..."). */
+const char *ciha__creds_http_failure(const ciha__http_response *resp);
 #endif

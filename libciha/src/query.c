@@ -269,37 +269,81 @@ static void member_wire_name(const enc_ctx *ctx, const char *member, const json_
 	}
 }
 
-static int encode_structure(enc_ctx *ctx, const json_t *shape, const json_t *value)
+/* Query flattened lists without a name of their own take the list member's locationName. */
+static const char *flattened_item_name(const enc_ctx *ctx, const json_t *ref)
 {
-	const json_t *members = json_object_get(shape, "members");
+	const json_t *shape = resolve(ctx, ref);
+	const char *type = json_string_value(json_object_get(shape, "type"));
+	if (ctx->proto != CIHA__PROTO_QUERY || !type || strcmp(type, "list") != 0 ||
+	    !trait_true(ref, shape, "flattened") || json_object_get(ref, "locationName"))
+		return NULL;
+	return json_string_value(json_object_get(json_object_get(shape, "member"), "locationName"));
+}
+
+static int encode_member(enc_ctx *ctx, const char *member, const json_t *ref, const json_t *v)
+{
+	char name[256];
+	size_t saved;
+	int rc;
+	if (flattened_item_name(ctx, ref))
+		snprintf(name, sizeof(name), "%s", flattened_item_name(ctx, ref));
+	else
+		member_wire_name(ctx, member, ref, name, sizeof(name));
+	saved = key_push(ctx, name);
+	rc = encode_value(ctx, ref, v);
+	key_pop(ctx, saved);
+	return rc;
+}
+
+/* Unset idempotencyToken members get a generated UUID, after the given members. */
+static int fill_idempotency_tokens(enc_ctx *ctx, const json_t *members, const json_t *value)
+{
 	const char *member;
 	const json_t *ref;
-	char token[37];
-
-	if (!json_is_object(value))
-		return invalid(ctx, "expected an object");
 	json_object_foreach((json_t *)members, member, ref) {
 		const json_t *v = json_object_get(value, member);
-		json_t *generated = NULL;
-		char name[256];
-		size_t saved;
+		char token[37];
+		json_t *generated;
 		int rc;
-
-		if ((!v || json_is_null(v)) && json_is_true(json_object_get(ref, "idempotencyToken"))) {
-			token_generator(token);
-			v = generated = json_string(token);
-		}
-		if (!v || json_is_null(v))
+		if ((v && !json_is_null(v)) || !json_is_true(json_object_get(ref, "idempotencyToken")))
 			continue;
-		member_wire_name(ctx, member, ref, name, sizeof(name));
-		saved = key_push(ctx, name);
-		rc = encode_value(ctx, ref, v);
-		key_pop(ctx, saved);
+		token_generator(token);
+		generated = json_string(token);
+		if (!generated)
+			return ciha__error_raise(CIHA_ENOMEM, "out of memory encoding '%s'", member);
+		rc = encode_member(ctx, member, ref, generated);
 		json_decref(generated);
 		if (rc != CIHA_OK)
 			return rc;
 	}
 	return CIHA_OK;
+}
+
+/* Members go out in the caller's order, as botocore sends them. */
+static int encode_structure(enc_ctx *ctx, const json_t *shape, const json_t *value)
+{
+	const json_t *members = json_object_get(shape, "members");
+	const char *member;
+	const json_t *v;
+
+	if (!json_is_object(value))
+		return invalid(ctx, "expected an object");
+	json_object_foreach((json_t *)value, member, v) {
+		const json_t *ref = json_object_get(members, member);
+		int rc;
+		if (json_is_null(v))
+			continue;
+		if (!ref) {
+			size_t saved = key_push(ctx, member);
+			rc = invalid(ctx, "unknown parameter");
+			key_pop(ctx, saved);
+			return rc;
+		}
+		rc = encode_member(ctx, member, ref, v);
+		if (rc != CIHA_OK)
+			return rc;
+	}
+	return fill_idempotency_tokens(ctx, members, value);
 }
 
 static int encode_list(enc_ctx *ctx, const json_t *ref, const json_t *shape, const json_t *value)

@@ -103,17 +103,17 @@ ciha_client *cli_client(const cli_args *a)
 	return client;
 }
 
+/* The library's message usually names the AWS code and request id already; add what it lacks. */
 int cli_fail(const ciha_error *err)
 {
+	const char *message = ciha_error_message(err);
 	const char *aws_code = ciha_error_aws_code(err);
 	const char *request_id = ciha_error_request_id(err);
-	fprintf(stderr, "ciha: error: %s", ciha_error_message(err));
-	if (aws_code && *aws_code)
-		fprintf(stderr, " (AWS code %s", aws_code);
-	if (request_id && *request_id)
-		fprintf(stderr, "%s request id %s", aws_code && *aws_code ? "," : " (", request_id);
-	if ((aws_code && *aws_code) || (request_id && *request_id))
-		fputc(')', stderr);
+	fprintf(stderr, "ciha: error: %s", message);
+	if (aws_code && *aws_code && !strstr(message, aws_code))
+		fprintf(stderr, " (AWS code %s)", aws_code);
+	if (request_id && *request_id && !strstr(message, request_id))
+		fprintf(stderr, " (request id %s)", request_id);
 	fputc('\n', stderr);
 	return CLI_EXIT_ERROR;
 }

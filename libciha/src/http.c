@@ -168,7 +168,7 @@ static void redact_line(ciha__buf *out, const char *line)
 		mask_after(out, line, "Signature=", ", \t");
 	else if (line[n] == ':' && n == strlen("X-Amz-Security-Token") &&
 	         strncasecmp(line, "X-Amz-Security-Token", n) == 0)
-		mask_after(out, line, ":", "");
+		ciha__buf_printf(out, "%.*s: %s", (int)n, line, MASK);
 	else
 		ciha__buf_puts(out, line);
 }

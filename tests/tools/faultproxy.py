@@ -134,6 +134,7 @@ def echo_success(action, attempt):
 class ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "faultproxy/1"
+    disable_nagle_algorithm = True   # headers and body go out in separate writes
 
     def log_message(self, fmt, *args):  # keep stdout for the PORT line, stderr quiet
         if self.server.verbose:

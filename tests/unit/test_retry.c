@@ -1,7 +1,7 @@
 /* test_retry.c: standard retry mode: classification, quota, backoff, policy. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
-#include "check.h"
+#include "../check.h"
 #include "ciha/errors.h"
 #include "retry_int.h"
 

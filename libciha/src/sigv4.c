@@ -139,11 +139,6 @@ static char *reencode_component(const char *s, size_t n)
 	return ciha__buf_detach(&out);
 }
 
-static int put_is_ok(const ciha__buf *b)
-{
-	return !b->failed;
-}
-
 static ciha_result oom(void)
 {
 	return ciha__error_raise(CIHA_ENOMEM, "sigv4: out of memory");
@@ -151,7 +146,7 @@ static ciha_result oom(void)
 
 /* ---- the request builder ------------------------------------------------- */
 
-ciha_result ciha_sigv4_request_new(ciha_sigv4_request **out, const char *method, const char *target)
+CIHA_EXTERN(ciha_result) ciha_sigv4_request_new(ciha_sigv4_request **out, const char *method, const char *target)
 {
 	ciha_sigv4_request *req;
 	if (!out)
@@ -190,7 +185,7 @@ static void free_header(struct header *h)
 	ciha__free_secret(h->value);
 }
 
-void ciha_sigv4_request_free(ciha_sigv4_request *req)
+CIHA_EXTERN(void) ciha_sigv4_request_free(ciha_sigv4_request *req)
 {
 	size_t i;
 	if (!req)
@@ -216,7 +211,7 @@ static int valid_header_name(const char *name)
 	return 1;
 }
 
-ciha_result ciha_sigv4_request_add_header(ciha_sigv4_request *req, const char *name, const char *value)
+CIHA_EXTERN(ciha_result) ciha_sigv4_request_add_header(ciha_sigv4_request *req, const char *name, const char *value)
 {
 	struct header h;
 	if (!req || !name || !value)
@@ -243,7 +238,7 @@ ciha_result ciha_sigv4_request_add_header(ciha_sigv4_request *req, const char *n
 	return CIHA_OK;
 }
 
-ciha_result ciha_sigv4_request_set_body(ciha_sigv4_request *req, const void *body, size_t len)
+CIHA_EXTERN(ciha_result) ciha_sigv4_request_set_body(ciha_sigv4_request *req, const void *body, size_t len)
 {
 	unsigned char *copy = NULL;
 	if (!req || (!body && len))
@@ -274,37 +269,37 @@ static void remove_headers_named(ciha_sigv4_request *req, const char *name)
 
 /* ---- accessors ----------------------------------------------------------- */
 
-const char *ciha_sigv4_request_canonical(const ciha_sigv4_request *req)
+CIHA_EXTERN(const char *) ciha_sigv4_request_canonical(const ciha_sigv4_request *req)
 {
 	return req ? req->canonical : NULL;
 }
 
-const char *ciha_sigv4_request_string_to_sign(const ciha_sigv4_request *req)
+CIHA_EXTERN(const char *) ciha_sigv4_request_string_to_sign(const ciha_sigv4_request *req)
 {
 	return req ? req->string_to_sign : NULL;
 }
 
-const char *ciha_sigv4_request_signature(const ciha_sigv4_request *req)
+CIHA_EXTERN(const char *) ciha_sigv4_request_signature(const ciha_sigv4_request *req)
 {
 	return req ? req->signature : NULL;
 }
 
-size_t ciha_sigv4_request_header_count(const ciha_sigv4_request *req)
+CIHA_EXTERN(size_t) ciha_sigv4_request_header_count(const ciha_sigv4_request *req)
 {
 	return req ? req->nheaders : 0;
 }
 
-const char *ciha_sigv4_request_header_name(const ciha_sigv4_request *req, size_t i)
+CIHA_EXTERN(const char *) ciha_sigv4_request_header_name(const ciha_sigv4_request *req, size_t i)
 {
 	return (req && i < req->nheaders) ? req->headers[i].name : NULL;
 }
 
-const char *ciha_sigv4_request_header_value(const ciha_sigv4_request *req, size_t i)
+CIHA_EXTERN(const char *) ciha_sigv4_request_header_value(const ciha_sigv4_request *req, size_t i)
 {
 	return (req && i < req->nheaders) ? req->headers[i].value : NULL;
 }
 
-const char *ciha_sigv4_request_header(const ciha_sigv4_request *req, const char *name)
+CIHA_EXTERN(const char *) ciha_sigv4_request_header(const ciha_sigv4_request *req, const char *name)
 {
 	size_t i;
 	if (!req || !name)
@@ -317,7 +312,7 @@ const char *ciha_sigv4_request_header(const ciha_sigv4_request *req, const char 
 
 /* ---- options ------------------------------------------------------------- */
 
-ciha_result ciha_sigv4_options_init(ciha_sigv4_options *opts, unsigned int version)
+CIHA_EXTERN(ciha_result) ciha_sigv4_options_init(ciha_sigv4_options *opts, unsigned int version)
 {
 	static const ciha_sigv4_options defaults = CIHA_SIGV4_OPTIONS_INIT;
 	if (!opts)
@@ -582,16 +577,17 @@ static size_t collect_headers(const ciha_sigv4_request *req, const struct signin
 	if (!list)
 		return (size_t)-1;
 	for (i = 0; i < req->nheaders; i++) {
-		char *name = lowercase_copy(req->headers[i].name);
-		if (name && is_never_signed(name, s)) {
-			ciha__free(name);
+		struct canon_header *h = &list[n];
+		h->name = lowercase_copy(req->headers[i].name);
+		if (h->name && is_never_signed(h->name, s)) {
+			ciha__free(h->name);
+			h->name = NULL;
 			continue;
 		}
-		list[n].name = name;
-		list[n].value = canonical_value(req->headers[i].value);
-		list[n].order = i;
+		h->value = canonical_value(req->headers[i].value);
+		h->order = i;
 		n++;
-		if (!name || !list[n - 1].value) {
+		if (!h->name || !h->value) {
 			free_canon_headers(list, n);
 			return (size_t)-1;
 		}
@@ -628,7 +624,7 @@ static int build_header_lists(const ciha_sigv4_request *req, struct signing *s)
 	if (n > 0)
 		ciha__buf_putc(&s->canonical_headers, '\n');
 	free_canon_headers(list, n);
-	return put_is_ok(&s->signed_headers) && put_is_ok(&s->canonical_headers);
+	return !s->signed_headers.failed && !s->canonical_headers.failed;
 }
 
 /* ---- signing ------------------------------------------------------------- */
@@ -671,16 +667,20 @@ static int derive_signing_key(const struct signing *s, unsigned char key[32])
 {
 	size_t secret_len = strlen(s->opts->secret_access_key);
 	char *k_secret = ciha__malloc(secret_len + 5);
+	unsigned char k_date[32], k_region[32], k_service[32];
 	if (!k_secret)
 		return 0;
 	memcpy(k_secret, "AWS4", 4);
 	memcpy(k_secret + 4, s->opts->secret_access_key, secret_len + 1);
-	ciha__hmac_sha256(k_secret, secret_len + 4, s->amz_date, 8, key);
+	ciha__hmac_sha256(k_secret, secret_len + 4, s->amz_date, 8, k_date);
+	ciha__hmac_sha256(k_date, 32, s->opts->region, strlen(s->opts->region), k_region);
+	ciha__hmac_sha256(k_region, 32, s->opts->service, strlen(s->opts->service), k_service);
+	ciha__hmac_sha256(k_service, 32, "aws4_request", 12, key);
 	OPENSSL_cleanse(k_secret, secret_len + 4);
+	OPENSSL_cleanse(k_date, sizeof k_date);
+	OPENSSL_cleanse(k_region, sizeof k_region);
+	OPENSSL_cleanse(k_service, sizeof k_service);
 	ciha__free(k_secret);
-	ciha__hmac_sha256(key, 32, s->opts->region, strlen(s->opts->region), key);
-	ciha__hmac_sha256(key, 32, s->opts->service, strlen(s->opts->service), key);
-	ciha__hmac_sha256(key, 32, "aws4_request", 12, key);
 	return 1;
 }
 
@@ -755,6 +755,8 @@ static ciha_result signing_set_time(struct signing *s, const char *amz_date)
 		memcpy(s->amz_date, amz_date, AMZ_DATE_LEN + 1);
 	} else {
 		ciha__time_amz(s->opts->when ? s->opts->when : time(NULL), s->amz_date);
+		if (!valid_amz_date(s->amz_date))
+			return ciha__error_raise(CIHA_EINVAL, "sigv4: the signing time cannot be formatted");
 	}
 	n = snprintf(s->scope, sizeof s->scope, "%.8s/%s/%s/aws4_request", s->amz_date, s->opts->region,
 	             s->opts->service);
@@ -791,14 +793,14 @@ static ciha_result add_authorization(ciha_sigv4_request *req, const struct signi
 	ciha_result rc;
 	ciha__buf_printf(&b, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s", ALGORITHM,
 	                 s->opts->access_key_id, s->scope, ciha__buf_cstr(&s->signed_headers), req->signature);
-	rc = put_is_ok(&b) ? ciha_sigv4_request_add_header(req, "Authorization", b.ptr) : oom();
+	rc = !b.failed ? ciha_sigv4_request_add_header(req, "Authorization", b.ptr) : oom();
 	if (b.ptr)
 		OPENSSL_cleanse(b.ptr, b.len);
 	ciha__buf_dispose(&b);
 	return rc;
 }
 
-ciha_result ciha_sigv4_sign(ciha_sigv4_request *req, const ciha_sigv4_options *opts)
+CIHA_EXTERN(ciha_result) ciha_sigv4_sign(ciha_sigv4_request *req, const ciha_sigv4_options *opts)
 {
 	struct signing s;
 	ciha_result rc = check_inputs(req, opts);
@@ -839,22 +841,21 @@ static void presign_params(struct params *ps, const struct signing *s, long expi
 		params_push_raw(ps, "X-Amz-Security-Token", s->opts->session_token);
 }
 
+/* The original target with the X-Amz-* parameters and the signature appended. */
 static char *presigned_target(const ciha_sigv4_request *req, const struct params *ps)
 {
 	ciha__buf b = CIHA__BUF_INIT;
 	const char *query = strchr(req->target, '?');
-	size_t target_len = strlen(req->target), i;
-	char last = req->target[target_len - 1];
+	char last = req->target[strlen(req->target) - 1];
+	size_t i;
 	ciha__buf_puts(&b, req->target);
-	for (i = 0; i < ps->n; i++) {
-		int first = i == 0;
-		if (!first || !query)
-			ciha__buf_putc(&b, first ? '?' : '&');
-		else if (last != '?' && last != '&')
-			ciha__buf_putc(&b, '&');
-		ciha__buf_printf(&b, "%s=%s", ps->items[i].key, ps->items[i].value);
-	}
-	ciha__buf_printf(&b, "&X-Amz-Signature=%s", req->signature);
+	if (!query)
+		ciha__buf_putc(&b, '?');
+	else if (last != '?' && last != '&')
+		ciha__buf_putc(&b, '&');
+	for (i = 0; i < ps->n; i++)
+		ciha__buf_printf(&b, "%s=%s&", ps->items[i].key, ps->items[i].value);
+	ciha__buf_printf(&b, "X-Amz-Signature=%s", req->signature);
 	return ciha__buf_detach(&b);
 }
 
@@ -869,7 +870,7 @@ static ciha_result check_presign(char **out_target, long expires_s)
 	return CIHA_OK;
 }
 
-ciha_result ciha_sigv4_presign(char **out_target, ciha_sigv4_request *req, const ciha_sigv4_options *opts,
+CIHA_EXTERN(ciha_result) ciha_sigv4_presign(char **out_target, ciha_sigv4_request *req, const ciha_sigv4_options *opts,
                                long expires_s)
 {
 	struct signing s;

@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <jansson.h>
 #include "ciha/errors.h"
 #include "ciha/sigv4.h"
 #include "alloc_int.h"
 #include "crypto_int.h"
 #include "time_int.h"
-#include "check.h"
+#include "../check.h"
 
 #define AKID "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -642,6 +643,33 @@ static void test_sigv4__typical_request_signs_four_headers(void)
 	ciha_sigv4_request_free(req);
 }
 
+static void test_sigv4__signing_time_defaults_to_now(void)
+{
+	ciha_sigv4_options o;
+	ciha_sigv4_request *req = typical_query_request();
+	char before[17], after[17];
+	const char *date;
+	suite_options(&o);
+	o.when = 0;
+	ciha__time_amz(time(NULL), before);
+	CHECK_INT(ciha_sigv4_sign(req, &o), CIHA_OK);
+	ciha__time_amz(time(NULL), after);
+	date = ciha_sigv4_request_header(req, "X-Amz-Date");
+	CHECK(date && strcmp(date, before) >= 0 && strcmp(date, after) <= 0);
+	ciha_sigv4_request_free(req);
+}
+
+static void test_sigv4__unrepresentable_time_is_rejected(void)
+{
+	ciha_sigv4_options o;
+	ciha_sigv4_request *req = typical_query_request();
+	suite_options(&o);
+	o.when = (time_t)((~(unsigned long long)0) >> 1);
+	CHECK_INT(ciha_sigv4_sign(req, &o), CIHA_EINVAL);
+	CHECK(strstr(ciha_error_message(ciha_error_last()), "time") != NULL);
+	ciha_sigv4_request_free(req);
+}
+
 static void test_sigv4__existing_date_is_kept_and_resigning_replaces_authorization(void)
 {
 	ciha_sigv4_options o;
@@ -790,6 +818,8 @@ int main(void)
 	RUN(test_sigv4__errors_never_show_the_secret);
 	RUN(test_sigv4__header_accessors);
 	RUN(test_sigv4__typical_request_signs_four_headers);
+	RUN(test_sigv4__signing_time_defaults_to_now);
+	RUN(test_sigv4__unrepresentable_time_is_rejected);
 	RUN(test_sigv4__existing_date_is_kept_and_resigning_replaces_authorization);
 	RUN(test_sigv4__omitted_token_is_added_unsigned);
 	RUN(test_sigv4__sign_body_adds_content_hash);

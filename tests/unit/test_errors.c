@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include "check.h"
+#include "../check.h"
 #include "ciha/errors.h"
 #include "alloc_int.h"
 #include "error_int.h"

@@ -8,4 +8,5 @@
 #include "ciha/sigv4.h"
 #include "ciha/client.h"
 #include "ciha/call.h"
+#include "ciha/snapshot.h"
 #endif

@@ -202,8 +202,6 @@ static int container_fetch(ciha_credentials **out, const char *url, const char *
 	ciha__buf_dispose(&auth);
 	if (rc == CIHA_OK)
 		rc = parse_container_response(out, &resp, url);
-	else
-		rc = ciha__error_raise(rc, "out of memory");
 	ciha__http_response_dispose(&resp);
 	return rc;
 }

@@ -71,11 +71,9 @@ static int request(ciha__http_response *resp, imds_session *s, const char *metho
 	ciha__http_response_init(resp);
 	rc = ciha__creds_http_fetch(resp, method, url.ptr, headers, s->impl->timeout_ms, s->lg);
 	ciha__buf_dispose(&url);
-	if (rc != CIHA_OK) {
+	if (rc != CIHA_OK)
 		ciha__http_response_dispose(resp);
-		return ciha__error_raise(rc, "out of memory");
-	}
-	return CIHA_OK;
+	return rc;
 }
 
 static int token_refused(imds_session *s, long status)

@@ -162,7 +162,7 @@ static int sts_post(ciha__http_response *resp, const sts_target *t, const char *
 	char **headers = NULL;
 	int attempt, rc;
 	if ((rc = ciha__http_new(&http, t->lg)) != CIHA_OK)
-		return ciha__error_raise(rc, "out of memory");
+		return rc;
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
 	req.url = t->url;
@@ -179,8 +179,8 @@ static int sts_post(ciha__http_response *resp, const sts_target *t, const char *
 		}
 		rc = creds ? signed_headers(&headers, t, body, creds) : unsigned_headers(&headers, t);
 		req.headers = (const char *const *)headers;
-		if (rc == CIHA_OK && (rc = ciha__http_perform(http, &req, resp)) != CIHA_OK)
-			rc = ciha__error_raise(rc, "out of memory");
+		if (rc == CIHA_OK)
+			rc = ciha__http_perform(http, &req, resp);
 		free_lines(headers);
 		headers = NULL;
 		if (rc != CIHA_OK || !sts_retryable(resp))

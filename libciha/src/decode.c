@@ -457,6 +457,36 @@ static int schemaless_object(json_t **out, const ciha__xml_node *n, int depth)
 	return CIHA_OK;
 }
 
+/* <X><entry><key>k</key><value>v</value></entry>...</X>: a query map. */
+static int is_map_element(const ciha__xml_node *n)
+{
+	for (size_t i = 0; i < n->nchildren; i++) {
+		const ciha__xml_node *c = n->children[i];
+		if (strcmp(c->name, "entry") != 0 || !ciha__xml_child(c, "key") || !ciha__xml_child(c, "value"))
+			return 0;
+	}
+	return n->nchildren > 0;
+}
+
+static int schemaless_map(json_t **out, const ciha__xml_node *n, int depth)
+{
+	json_t *obj = json_object();
+	if (!obj)
+		return nomem();
+	for (size_t i = 0; i < n->nchildren; i++) {
+		json_t *value = NULL;
+		int rc = schemaless_node(&value, ciha__xml_child(n->children[i], "value"), depth + 1);
+		if (rc == CIHA_OK && json_object_set_new(obj, ciha__xml_child(n->children[i], "key")->text, value) != 0)
+			rc = nomem();
+		if (rc != CIHA_OK) {
+			json_decref(obj);
+			return rc;
+		}
+	}
+	*out = obj;
+	return CIHA_OK;
+}
+
 static int schemaless_node(json_t **out, const ciha__xml_node *n, int depth)
 {
 	if (depth > MAX_NESTING)
@@ -465,6 +495,8 @@ static int schemaless_node(json_t **out, const ciha__xml_node *n, int depth)
 		*out = json_string(n->text);
 		return *out ? CIHA_OK : nomem();
 	}
+	if (is_map_element(n))
+		return schemaless_map(out, n, depth);
 	if (is_array_element(n))
 		return schemaless_array(out, n, depth);
 	return schemaless_object(out, n, depth);

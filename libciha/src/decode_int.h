@@ -19,7 +19,8 @@ int ciha__decode_shape(json_t **out, const ciha__xml_node *node, const json_t *s
  * array; element with children -> object; leaf -> string. RDS-style named
  * lists (<DBSnapshots><DBSnapshot>..) are arrays when every child has the same
  * name and the container is that name + "s"/"List"/"Set" or is a known list.
- * A NULL node (no result element) decodes to an empty object. */
+ * <X><entry><key>k</key><value>v</value></entry></X> becomes the object
+ * {"k": "v"}. A NULL node (no result element) decodes to an empty object. */
 int ciha__decode_schemaless(json_t **out, const ciha__xml_node *node);
 
 /* Locate the result of a successful response: query -> <ActionResult> (NULL

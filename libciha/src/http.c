@@ -288,6 +288,10 @@ static void set_method(CURL *c, const ciha__http_request *req)
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 		return;
 	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		return;
+	}
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");

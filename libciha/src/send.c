@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 /* send.c: one query/EC2 call: sign, POST, classify, retry with backoff and
  * the retry quota (aws-wire.md 5), parse the XML answer or raise the error. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ciha/sigv4.h"
@@ -155,10 +156,8 @@ static int attempt_once(const send_ctx *ctx, ciha__http_response *resp)
 
 static void note_request_id(ciha_client *c, const char *id)
 {
-	if (id && *id && !c->last_request_id[0]) {
-		strncpy(c->last_request_id, id, sizeof c->last_request_id - 1);
-		c->last_request_id[sizeof c->last_request_id - 1] = '\0';
-	}
+	if (id && *id && !c->last_request_id[0])
+		snprintf(c->last_request_id, sizeof c->last_request_id, "%s", id);
 }
 
 static const char *attempts_note(char *buf, size_t cap, int attempts)

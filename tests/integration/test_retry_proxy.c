@@ -415,6 +415,43 @@ static void test_retry__trace_log_is_redacted(void)
 	ciha_credentials_provider_release(with_token);
 }
 
+/* The CIHA_TESTING seam: canned responses instead of the network. */
+static int canned_transport(const ciha__http_request *req, ciha__http_response *resp, void *payload)
+{
+	int *calls = payload;
+	(*calls)++;
+	CHECK_STR(req->method, "POST");
+	resp->outcome = CIHA__HTTP_OK;
+	if (*calls == 1) {
+		resp->status = 500;
+		snprintf(resp->reason, sizeof resp->reason, "Internal Server Error");
+		return CIHA_OK;
+	}
+	resp->status = 200;
+	snprintf(resp->request_id, sizeof resp->request_id, "canned-id");
+	ciha__buf_puts(&resp->body, "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012"
+	                            "</Account></GetCallerIdentityResult></GetCallerIdentityResponse>");
+	return CIHA_OK;
+}
+
+static void test_retry__test_transport_replaces_the_network(void)
+{
+	ciha_client *c = client_new();
+	json_t *out = NULL;
+	int calls = 0;
+	proxy_script("[]");
+	ciha__http_set_test_transport(canned_transport, &calls);
+	CHECK_INT(ciha_call(&out, c, "sts", "GetCallerIdentity", NULL), CIHA_OK);
+	ciha__http_set_test_transport(NULL, NULL);
+	CHECK_INT(calls, 2);
+	CHECK_STR(json_string_value(json_object_get(out, "Account")), "123456789012");
+	CHECK_STR(ciha_client_last_request_id(c), "canned-id");
+	CHECK_INT(ciha_client_last_attempts(c), 2);
+	CHECK_INT(proxy_requests(), 0);
+	json_decref(out);
+	ciha_client_free(c);
+}
+
 int main(void)
 {
 	if (ciha_global_init(0) != CIHA_OK)
@@ -441,6 +478,7 @@ int main(void)
 	RUN(test_retry__connection_kept_alive);
 	RUN(test_retry__connection_refused);
 	RUN(test_retry__trace_log_is_redacted);
+	RUN(test_retry__test_transport_replaces_the_network);
 	ciha_credentials_provider_release(creds);
 	ciha__http_free(control);
 	proxy_stop();

@@ -9,7 +9,7 @@
 #include "alloc_int.h"
 #include "config_int.h"
 #include "error_int.h"
-#include "check.h"
+#include "../check.h"
 
 static char tmpdir[256];
 

@@ -32,59 +32,59 @@ typedef struct ciha_snapshot_policy ciha_snapshot_policy;
 /**
  * @param out new policy named `name` (letters, digits, '-', '_', '.'); free with ciha_snapshot_policy_free().
  * It keeps nothing until a keep rule is set; take/rotate refuse such a policy.
- * Default interval: 24 h. Since 0.2.
+ * Default interval: 24 h. Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_new(ciha_snapshot_policy **out, const char *name);
 /**
  * Parse a policy from JSON: {"name": "...", "keep": N, "keep_days": D, "keep_daily": N,
  * "keep_weekly": N, "keep_monthly": N, "min": N, "interval_hours": H, "tags": {"K": "V"},
  * "copy_to": {"region": "...", "keep": N, "kms_key_id": "..."}}.
- * Unknown keys and bad values give CIHA_EINVAL naming `source` and the JSON path. Since 0.2.
+ * Unknown keys and bad values give CIHA_EINVAL naming `source` and the JSON path. Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_from_json(ciha_snapshot_policy **out, const char *json_text,
                                                         const char *source);
-/** Free a policy. NULL-safe. Since 0.2. */
+/** Free a policy. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_snapshot_policy_free(ciha_snapshot_policy *policy);
-/** Keep the newest `n` completed snapshots of each target. Since 0.2. */
+/** Keep the newest `n` completed snapshots of each target. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_keep_last(ciha_snapshot_policy *policy, int n);
-/** Keep every completed snapshot younger than `days`. Since 0.2. */
+/** Keep every completed snapshot younger than `days`. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_keep_days(ciha_snapshot_policy *policy, int days);
 /** Grandfather-father-son: the newest snapshot of each of the last `daily` days, `weekly` ISO weeks
- *  and `monthly` months that have snapshots. Since 0.2. */
+ *  and `monthly` months that have snapshots. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_keep_gfs(ciha_snapshot_policy *policy, int daily, int weekly,
                                                            int monthly);
-/** Never keep fewer than `n` completed snapshots per target, whatever the rules say. Since 0.2. */
+/** Never keep fewer than `n` completed snapshots per target, whatever the rules say. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_min(ciha_snapshot_policy *policy, int n);
-/** A take is skipped when the target's newest snapshot under the policy is younger than this. Since 0.2. */
+/** A take is skipped when the target's newest snapshot under the policy is younger than this. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_interval(ciha_snapshot_policy *policy, long seconds);
-/** Add a tag to every snapshot taken. Since 0.2. */
+/** Add a tag to every snapshot taken. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_add_tag(ciha_snapshot_policy *policy, const char *key,
                                                       const char *value);
-/** Copy to `region` (KMS key optional) and keep `keep` copies there. Since 0.2. */
+/** Copy to `region` (KMS key optional) and keep `keep` copies there. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_copy(ciha_snapshot_policy *policy, const char *region,
                                                        int keep, const char *kms_key_id);
-/** @return borrowed name. Since 0.2. */
+/** @return borrowed name. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_policy_name(const ciha_snapshot_policy *policy);
-/** @param out new JSON text (ciha_free). Since 0.2. */
+/** @param out new JSON text (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_to_json(char **out, const ciha_snapshot_policy *policy);
 
 /* ---- targets ----------------------------------------------------------- */
 
 /** Which volumes, DB instances and clusters a run covers. Opaque. */
 typedef struct ciha_snapshot_selector ciha_snapshot_selector;
-/** Since 0.2. */
+/** Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_new(ciha_snapshot_selector **out);
-/** NULL-safe. Since 0.2. */
+/** NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_snapshot_selector_free(ciha_snapshot_selector *sel);
-/** Add an EBS volume by id. Since 0.2. */
+/** Add an EBS volume by id. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_add_volume(ciha_snapshot_selector *sel, const char *volume_id);
-/** Add an RDS DB instance by identifier. Since 0.2. */
+/** Add an RDS DB instance by identifier. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_add_db(ciha_snapshot_selector *sel, const char *db_id);
-/** Add an Aurora DB cluster by identifier. Since 0.2. */
+/** Add an Aurora DB cluster by identifier. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_add_cluster(ciha_snapshot_selector *sel, const char *cluster_id);
 /**
  * Select every resource of `kinds` (a mask of 1 << ciha_snapshot_kind; 0 = all
- * three) carrying tag key=value. Several tags must all match. Since 0.2.
+ * three) carrying tag key=value. Several tags must all match. Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_add_tag(ciha_snapshot_selector *sel, const char *key,
                                                         const char *value, unsigned int kinds);
@@ -121,7 +121,7 @@ typedef struct {
 
 #define CIHA_SNAPSHOT_OPTIONS_VERSION 1
 #define CIHA_SNAPSHOT_OPTIONS_INIT { CIHA_SNAPSHOT_OPTIONS_VERSION, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0 }
-/** Since 0.2. */
+/** Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_options_init(ciha_snapshot_options *opts, unsigned int version);
 
 /** The plan or outcome of a run: one item per decision. Opaque, immutable. */
@@ -132,26 +132,26 @@ typedef struct ciha_snapshot_report ciha_snapshot_report;
  * snapshot under the policy is younger than the interval).
  * @param out new report (also on partial failure); free with ciha_snapshot_report_free().
  * @return CIHA_OK when every target succeeded; else the first failure's code
- *         (details per item in the report). Since 0.2.
+ *         (details per item in the report). Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_take(ciha_snapshot_report **out, ciha_client *client,
                                             const ciha_snapshot_selector *sel, const ciha_snapshot_policy *policy,
                                             const ciha_snapshot_options *opts);
-/** Delete what the policy no longer keeps (only snapshots libciha took under it). Since 0.2. */
+/** Delete what the policy no longer keeps (only snapshots libciha took under it). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_rotate(ciha_snapshot_report **out, ciha_client *client,
                                               const ciha_snapshot_selector *sel, const ciha_snapshot_policy *policy,
                                               const ciha_snapshot_options *opts);
-/** Take, then rotate; a target whose new snapshot failed gets no deletes. Since 0.2. */
+/** Take, then rotate; a target whose new snapshot failed gets no deletes. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_run(ciha_snapshot_report **out, ciha_client *client,
                                            const ciha_snapshot_selector *sel, const ciha_snapshot_policy *policy,
                                            const ciha_snapshot_options *opts);
-/** List the snapshots of the targets (action "list"; managed or not). Since 0.2. */
+/** List the snapshots of the targets (action "list"; managed or not). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_list(ciha_snapshot_report **out, ciha_client *client,
                                             const ciha_snapshot_selector *sel, const ciha_snapshot_policy *policy);
 /**
  * Copy the newest completed snapshot of each target to the policy's copy
  * region (EBS CopySnapshot, RDS CopyDBSnapshot), then rotate the copies there.
- * A preflight names problems before anything starts. Since 0.2.
+ * A preflight names problems before anything starts. Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_copy(ciha_snapshot_report **out, ciha_client *client,
                                             const ciha_snapshot_selector *sel, const ciha_snapshot_policy *policy,
@@ -159,41 +159,41 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_copy(ciha_snapshot_report **out, ciha_cli
 /**
  * New volume in `availability_zone` from `source` (a snapshot id, or a volume
  * id meaning its newest completed snapshot), waiting until it is available.
- * @param out_volume_id new string (ciha_free). Since 0.2.
+ * @param out_volume_id new string (ciha_free). Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_restore_volume(char **out_volume_id, ciha_client *client, const char *source,
                                                       const char *availability_zone, const ciha_snapshot_options *opts);
 /**
  * New DB instance `new_db_id` from `source` (a manual snapshot identifier, or a
  * DB identifier meaning its newest available manual snapshot), waiting until available.
- * @param out_db_id new string (ciha_free). Since 0.2.
+ * @param out_db_id new string (ciha_free). Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client *client, const char *source,
                                                   const char *new_db_id, const ciha_snapshot_options *opts);
 
-/** @return number of items. Since 0.2. */
+/** @return number of items. Since 0.1. */
 CIHA_EXTERN(size_t) ciha_snapshot_report_count(const ciha_snapshot_report *report);
-/** @return borrowed action of item i: "create", "skip", "keep", "delete", "copy", "list". Since 0.2. */
+/** @return borrowed action of item i: "create", "skip", "keep", "delete", "copy", "list". Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_report_action(const ciha_snapshot_report *report, size_t i);
-/** @return the kind of item i. Since 0.2. */
+/** @return the kind of item i. Since 0.1. */
 CIHA_EXTERN(ciha_snapshot_kind) ciha_snapshot_report_kind(const ciha_snapshot_report *report, size_t i);
-/** @return borrowed target (volume id / DB identifier) of item i. Since 0.2. */
+/** @return borrowed target (volume id / DB identifier) of item i. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_report_target(const ciha_snapshot_report *report, size_t i);
-/** @return borrowed snapshot id of item i, or NULL (a create that was only planned). Since 0.2. */
+/** @return borrowed snapshot id of item i, or NULL (a create that was only planned). Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_report_snapshot_id(const ciha_snapshot_report *report, size_t i);
-/** @return borrowed reason for the decision ("newest completed snapshot", "older than 7 days", ...). Since 0.2. */
+/** @return borrowed reason for the decision ("newest completed snapshot", "older than 7 days", ...). Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_report_reason(const ciha_snapshot_report *report, size_t i);
-/** @return CIHA_OK when done, CIHA_EAGAIN when only planned (dry run), or the failure's code. Since 0.2. */
+/** @return CIHA_OK when done, CIHA_EAGAIN when only planned (dry run), or the failure's code. Since 0.1. */
 CIHA_EXTERN(int) ciha_snapshot_report_outcome(const ciha_snapshot_report *report, size_t i);
-/** @return borrowed failure message of item i, or NULL. Since 0.2. */
+/** @return borrowed failure message of item i, or NULL. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_report_message(const ciha_snapshot_report *report, size_t i);
-/** @return creation time of the snapshot of item i (Unix), or 0. Since 0.2. */
+/** @return creation time of the snapshot of item i (Unix), or 0. Since 0.1. */
 CIHA_EXTERN(int64_t) ciha_snapshot_report_created(const ciha_snapshot_report *report, size_t i);
-/** @return the number of failed items. Since 0.2. */
+/** @return the number of failed items. Since 0.1. */
 CIHA_EXTERN(size_t) ciha_snapshot_report_failures(const ciha_snapshot_report *report);
-/** @param out new JSON text {"policy":..., "dry_run":..., "items":[...], "failures": N} (ciha_free). Since 0.2. */
+/** @param out new JSON text {"policy":..., "dry_run":..., "items":[...], "failures": N} (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_report_json(char **out, const ciha_snapshot_report *report);
-/** NULL-safe. Since 0.2. */
+/** NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_snapshot_report_free(ciha_snapshot_report *report);
 
 #ifdef __cplusplus

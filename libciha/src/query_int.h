@@ -37,9 +37,7 @@ int ciha__query_encode(ciha__buf *out, ciha__protocol proto, const char *service
  * NULL when unknown (then "member" is used). */
 const char *ciha__query_rds_member_name(const char *list_name);
 
-#ifdef CIHA_TESTING
 /* Replace the UUID source for unset idempotencyToken members (NULL restores
- * the random default). Test builds only. */
+ * the random default). Defined only in CIHA_TESTING builds (libciha_test.la). */
 void ciha__query_set_token_generator(void (*gen)(char out[37]));
-#endif
 #endif

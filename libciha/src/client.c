@@ -176,3 +176,37 @@ int ciha__client_fail(ciha_client *c, int code)
 	ciha__error_copy(&c->err, ciha_error_last());
 	return code;
 }
+
+int ciha__client_clone_region(ciha_client **out, const ciha_client *src, const char *region)
+{
+	ciha_client *c;
+	int rc;
+	*out = NULL;
+	c = ciha__calloc(1, sizeof(*c));
+	if (!c)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	c->logger = src->logger;
+	c->region_source = "option";
+	c->connect_timeout_ms = src->connect_timeout_ms;
+	c->timeout_ms = src->timeout_ms;
+	c->retry = src->retry;
+	ciha__retry_quota_init(&c->quota);
+	c->region = ciha__strdup(region);
+	c->endpoint_override = ciha__strdup(src->endpoint_override);
+	c->user_agent = ciha__strdup(src->user_agent);
+	c->ca_bundle = ciha__strdup(src->ca_bundle);
+	c->provider = ciha_credentials_provider_acquire(src->provider);
+	rc = ciha__aws_config_load(&c->config, src->config.profile, src->config.config_path,
+	                           src->config.credentials_path);
+	if (rc == CIHA_OK && (!c->region || !c->user_agent || (src->endpoint_override && !c->endpoint_override)
+	                      || (src->ca_bundle && !c->ca_bundle)))
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if (rc == CIHA_OK)
+		rc = ciha__http_new(&c->http, &c->logger);
+	if (rc != CIHA_OK) {
+		ciha_client_free(c);
+		return rc;
+	}
+	*out = c;
+	return CIHA_OK;
+}

@@ -36,6 +36,9 @@ struct ciha_client {
 int ciha__client_send(ciha__xml_node **out_root, ciha_client *client, const ciha__service *svc,
                       const char *action, const char *body, size_t body_len);
 
+/* A client like src (credentials, endpoint override, retries, log) for another region. */
+int ciha__client_clone_region(ciha_client **out, const ciha_client *src, const char *region);
+
 /* Raise through the client: copies the thread's last error into client->err. */
 int ciha__client_fail(ciha_client *client, int code);
 #endif

@@ -487,10 +487,30 @@ static int schemaless_map(json_t **out, const ciha__xml_node *n, int depth)
 	return CIHA_OK;
 }
 
+/* An empty element named like a list (<volumeSet/>, <Stacks/>, <TagList/>) is an
+ * empty list, not an empty string; names such as Status or Address are not lists. */
+static int is_empty_list_element(const ciha__xml_node *n)
+{
+	const char *p;
+	if (n->nchildren != 0)
+		return 0;
+	for (p = n->text; *p; p++)
+		if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+			return 0;
+	if (ends_with(n->name, "Set") || ends_with(n->name, "List"))
+		return 1;
+	return ends_with(n->name, "s") && !ends_with(n->name, "ss") && !ends_with(n->name, "us") &&
+	       !ends_with(n->name, "is") && !ends_with(n->name, "as");
+}
+
 static int schemaless_node(json_t **out, const ciha__xml_node *n, int depth)
 {
 	if (depth > MAX_NESTING)
 		return ciha__error_raise(CIHA_EINVAL, "element <%s>: nested too deeply", n->name);
+	if (is_empty_list_element(n)) {
+		*out = json_array();
+		return *out ? CIHA_OK : nomem();
+	}
 	if (n->nchildren == 0) {
 		*out = json_string(n->text);
 		return *out ? CIHA_OK : nomem();

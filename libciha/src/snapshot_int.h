@@ -140,4 +140,12 @@ typedef struct {
 } ciha__snap_driver;
 
 const ciha__snap_driver *ciha__snap_driver_for(ciha_snapshot_kind kind);
+extern const ciha__snap_driver ciha__ebs_driver;
+extern const ciha__snap_driver ciha__rds_driver;
+extern const ciha__snap_driver ciha__rds_cluster_driver;
+
+/* The tags libciha puts on a snapshot (managed-by, policy, source, created, the
+ * policy's own), as a JSON array of {key_name: K, value_name: V}. NULL on ENOMEM. */
+json_t *ciha__snapshot_tags(const ciha_snapshot_policy *p, const char *source, int64_t now, const char *key_name,
+                            const char *value_name);
 #endif

@@ -23,7 +23,10 @@ extern "C" {
  * The result is the decoded XML result: for query services the content of
  * `<ActionResult>`, for EC2 the content of `<ActionResponse>` less requestId.
  * Elements become members; `member`/`item` lists and repeated elements
- * become arrays; leaves are strings.
+ * become arrays (an empty list-named element such as <volumeSet/> or
+ * <Stacks/> is []); `<entry><key/><value/></entry>` maps become objects;
+ * leaves are strings. Maps are sent as {"Attributes": {"entry": [{"key": k,
+ * "value": v}]}} or with dotted keys (Attributes.entry.1.key).
  *
  * @param out new reference; json_decref() it.
  * @return CIHA_OK or an error (details in ciha_client_error()). Since 0.1.

@@ -3,6 +3,7 @@
  * when CIHA_TEST_ENDPOINT is set). Backoff is scaled down with
  * CIHA_TEST_BACKOFF_SCALE except in the case that checks real delays. */
 #define _POSIX_C_SOURCE 200809L
+#define CIHA_TESTING 1   /* linked against libciha_test.la: the test seams exist */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

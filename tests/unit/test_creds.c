@@ -1,5 +1,8 @@
 /* test_creds.c: the credential providers and the default chain, against stubserver.py. */
 #define _POSIX_C_SOURCE 200809L
+#ifndef CIHA_TESTING
+#define CIHA_TESTING 1 /* the HTTP transport seam of http_int.h */
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

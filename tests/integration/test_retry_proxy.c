@@ -385,6 +385,27 @@ static void test_retry__connection_refused(void)
 	ciha_client_free(c);
 }
 
+static void test_retry__tls_failure_not_retried(void)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_client *c = NULL;
+	json_t *out = NULL;
+	char https_url[80];
+	snprintf(https_url, sizeof https_url, "https://%s", proxy_url + strlen("http://"));
+	o.region = "us-east-1";
+	o.endpoint_url = https_url;   /* the proxy speaks plain HTTP: the handshake fails */
+	o.credentials = creds;
+	o.config_file = "/nonexistent/ciha-config";
+	o.credentials_file = "/nonexistent/ciha-credentials";
+	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
+	CHECK_INT(ciha_call(&out, c, "sts", "GetCallerIdentity", NULL), CIHA_ENETWORK);
+	CHECK_INT(ciha_client_last_attempts(c), 1);
+	CHECK(!ciha_error_is_retryable(ciha_client_error(c)));
+	CHECK_MSG(strstr(ciha_error_message(ciha_client_error(c)), "TLS") != NULL, "%s",
+	          ciha_error_message(ciha_client_error(c)));
+	ciha_client_free(c);
+}
+
 static void test_retry__trace_log_is_redacted(void)
 {
 	ciha_credentials_provider *with_token = NULL;
@@ -478,6 +499,7 @@ int main(void)
 	RUN(test_retry__quota_stops_a_retry_storm);
 	RUN(test_retry__connection_kept_alive);
 	RUN(test_retry__connection_refused);
+	RUN(test_retry__tls_failure_not_retried);
 	RUN(test_retry__trace_log_is_redacted);
 	RUN(test_retry__test_transport_replaces_the_network);
 	ciha_credentials_provider_release(creds);

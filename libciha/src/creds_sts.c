@@ -200,6 +200,13 @@ static char *account_from_arn(const char *arn)
 	return p ? ciha__strndup(p, strcspn(p, ":")) : NULL;
 }
 
+/* CIHA_ENOTFOUND would read as "no credentials here" to the chain. */
+static int sts_error_code(const char *aws_code, long status)
+{
+	int code = aws_code ? ciha__error_code_for_aws(aws_code, (int)status) : CIHA_EAWS;
+	return code == CIHA_ENOTFOUND ? CIHA_EAWS : code;
+}
+
 static int sts_error(const ciha__http_response *resp, const sts_target *t, const char *action)
 {
 	ciha__xml_node *root = NULL;
@@ -219,7 +226,7 @@ static int sts_error(const ciha__http_response *resp, const sts_target *t, const
 	d.http_status = (int)resp->status;
 	d.aws_code = code;
 	d.retryable = resp->status >= 500;
-	rc = ciha__error_raise_detail(code ? ciha__error_code_for_aws(code, (int)resp->status) : CIHA_EAWS, &d,
+	rc = ciha__error_raise_detail(sts_error_code(code, resp->status), &d,
 	                              "sts %s failed: HTTP %ld%s%s%s%s", action, resp->status, code ? " " : "",
 	                              code ? code : "", message ? ": " : "", message ? message : "");
 	ciha__xml_free(root);

@@ -49,18 +49,25 @@ static void report(int rc, const char *what)
 		fprintf(stderr, "  %s: %s: %s\n", what, ciha_code_name(rc), ciha_error_message(ciha_error_last()));
 }
 
+/* Get keys from p, saying why when there are none. */
+static ciha_credentials *fetch(ciha_credentials_provider *p, const char *what)
+{
+	ciha_credentials *c = NULL;
+	int rc = ciha_credentials_provider_get(&c, p);
+	report(rc, what);
+	CHECK_INT(rc, CIHA_OK);
+	return c;
+}
+
 static void test_moto__imds_credentials(void)
 {
 	ciha_credentials_options o = CIHA_CREDENTIALS_OPTIONS_INIT;
 	ciha_credentials_provider *p = NULL;
-	ciha_credentials *c = NULL;
-	int rc;
+	ciha_credentials *c;
 	clean_env();
 	o.imds_endpoint = endpoint;
 	CHECK_INT(ciha_credentials_provider_new_imds(&p, &o), CIHA_OK);
-	rc = ciha_credentials_provider_get(&c, p);
-	report(rc, "imds");
-	CHECK_INT(rc, CIHA_OK);
+	c = fetch(p, "imds");
 	CHECK_STR(ciha_credentials_access_key_id(c), "test-key");
 	CHECK_STR(ciha_credentials_secret_access_key(c), "test-secret-key");
 	CHECK_STR(ciha_credentials_session_token(c), "test-session-token");
@@ -73,14 +80,11 @@ static void test_moto__imds_credentials(void)
 static void test_moto__chain_falls_through_to_imds(void)
 {
 	ciha_credentials_provider *p = NULL;
-	ciha_credentials *c = NULL;
-	int rc;
+	ciha_credentials *c;
 	clean_env();
 	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint, 1);
 	CHECK_INT(ciha_credentials_provider_new_default(&p, NULL), CIHA_OK);
-	rc = ciha_credentials_provider_get(&c, p);
-	report(rc, "chain");
-	CHECK_INT(rc, CIHA_OK);
+	c = fetch(p, "chain");
 	CHECK_STR(ciha_credentials_provider_name(c), "imds");
 	CHECK_STR(ciha_credentials_access_key_id(c), "test-key");
 	ciha_credentials_release(c);
@@ -91,13 +95,10 @@ static void assume_role_keys(const char *profile)
 {
 	ciha_credentials_options o = CIHA_CREDENTIALS_OPTIONS_INIT;
 	ciha_credentials_provider *p = NULL;
-	ciha_credentials *c = NULL;
-	int rc;
+	ciha_credentials *c;
 	o.profile = profile;
 	CHECK_INT(ciha_credentials_provider_new_profile(&p, &o), CIHA_OK);
-	rc = ciha_credentials_provider_get(&c, p);
-	report(rc, "assume role");
-	CHECK_INT(rc, CIHA_OK);
+	c = fetch(p, "assume role");
 	CHECK_STR(ciha_credentials_provider_name(c), "assume-role");
 	CHECK_MSG(c && strncmp(ciha_credentials_access_key_id(c), "ASIA", 4) == 0, "key id %s",
 	          c ? ciha_credentials_access_key_id(c) : "(none)");

@@ -437,6 +437,32 @@ static void test_retry__trace_log_is_redacted(void)
 	ciha_credentials_provider_release(with_token);
 }
 
+static void test_retry__http_captures_status_reason_and_headers(void)
+{
+	ciha__http_request req;
+	ciha__http_response resp;
+	char url[128];
+	const char *headers[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	proxy_script("[{\"kind\": \"error\", \"status\": 503, \"code\": \"SlowDown\", \"retry_after_ms\": 1500}]");
+	memset(&req, 0, sizeof req);
+	snprintf(url, sizeof url, "%s/", proxy_url);
+	req.method = "POST";
+	req.url = url;
+	req.headers = headers;
+	req.body = "Action=Probe";
+	req.body_len = strlen(req.body);
+	ciha__http_response_init(&resp);
+	CHECK_INT(ciha__http_perform(control, &req, &resp), CIHA_OK);
+	CHECK_INT(resp.outcome, CIHA__HTTP_OK);
+	CHECK_INT(resp.status, 503);
+	CHECK_STR(resp.reason, "Service Unavailable");
+	CHECK_STR(resp.retry_after_ms, "1500");
+	CHECK_INT(strlen(resp.request_id), 36);
+	CHECK(strstr(ciha__buf_cstr(&resp.body), "<Code>SlowDown</Code>") != NULL);
+	ciha__http_response_dispose(&resp);
+	CHECK_INT(proxy_requests(), 1);
+}
+
 /* The CIHA_TESTING seam: canned responses instead of the network. */
 static int canned_transport(const ciha__http_request *req, ciha__http_response *resp, void *payload)
 {
@@ -502,6 +528,7 @@ int main(void)
 	RUN(test_retry__tls_failure_not_retried);
 	RUN(test_retry__trace_log_is_redacted);
 	RUN(test_retry__test_transport_replaces_the_network);
+	RUN(test_retry__http_captures_status_reason_and_headers);
 	ciha_credentials_provider_release(creds);
 	ciha__http_free(control);
 	proxy_stop();

@@ -16,7 +16,8 @@ A fault is a kind name or an object {"kind": name, ...options}:
   throttling             400 query <ErrorResponse> Code Throttling
   ec2_throttle           503 EC2 <Response><Errors> Code RequestLimitExceeded
   http500 / http503      that status with an HTML body
-  error                  {"status": 400, "code": "ValidationError", "shape": "query"|"ec2"}
+  error                  {"status": 400, "code": "ValidationError", "message": "...",
+                          "shape": "query"|"ec2", "retry_after_ms": N (sends x-amz-retry-after)}
   reset                  close the connection with SO_LINGER 0 (RST), no answer
   timeout                {"seconds": N} hold the connection without answering, then close
   truncated              Content-Length larger than the bytes sent, then close
@@ -212,7 +213,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             status = int(fault.get("status", 400))
             code, message = fault.get("code", "ValidationError"), fault.get("message", "injected error")
             maker = ec2_error if fault.get("shape") == "ec2" else query_error
-            self.send_bytes(status, maker(code, message))
+            extra = {"x-amz-retry-after": str(fault["retry_after_ms"])} if "retry_after_ms" in fault else None
+            self.send_bytes(status, maker(code, message), extra=extra)
             return status
         if kind == "reset":
             self.reset_connection()

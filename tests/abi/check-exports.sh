@@ -18,7 +18,7 @@ failed=0
 pass() { passed=$((passed + 1)); }
 fail() {
 	failed=$((failed + 1))
-	printf 'FAIL: %s\n' "$1" >&2
+	printf 'not ok: %s\n' "$1" >&2
 	shift
 	if [ $# -gt 0 ]; then
 		printf '    %s\n' "$@" >&2

@@ -1,0 +1,214 @@
+/* snapshot_restore.c: a new volume or DB instance from the latest (or a given) snapshot. */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include "alloc_int.h"
+#include "call_int.h"
+#include "snapshot_int.h"
+#include "time_int.h"
+
+typedef struct {
+	const ciha_snapshot_options *opts;
+	long long deadline;
+	long poll_ms;
+} waiter;
+
+static int waiter_init(waiter *w, const ciha_snapshot_options *opts, long default_poll_ms)
+{
+	static const ciha_snapshot_options defaults = CIHA_SNAPSHOT_OPTIONS_INIT;
+	w->opts = opts ? opts : &defaults;
+	if (w->opts->version == 0 || w->opts->version > CIHA_SNAPSHOT_OPTIONS_VERSION)
+		return ciha__error_raise(CIHA_EUNSUPPORTED, "snapshot options version %u is not supported; initialise "
+		                         "with CIHA_SNAPSHOT_OPTIONS_INIT", w->opts->version);
+	w->deadline = ciha__mono_ms() + 1000LL * (w->opts->wait_timeout_s > 0 ? w->opts->wait_timeout_s : 3600);
+	w->poll_ms = w->opts->poll_interval_ms > 0 ? w->opts->poll_interval_ms : default_poll_ms;
+	return CIHA_OK;
+}
+
+/* Report progress; sleep until the next poll. CIHA_EAGAIN means poll again. */
+static int waiter_step(waiter *w, ciha_snapshot_kind kind, const char *target, const char *id, const char *state)
+{
+	if (w->opts->progress) {
+		ciha_snapshot_event ev = { CIHA_SNAPSHOT_EVENT_VERSION, kind, target, id, state, -1 };
+		if (w->opts->progress(&ev, w->opts->progress_payload) != 0)
+			return ciha__error_raise(CIHA_EUSER, "the progress callback stopped the wait for %s", target);
+	}
+	if (ciha__mono_ms() + w->poll_ms > w->deadline)
+		return ciha__error_raise(CIHA_ETIMEOUT, "%s is still %s when the wait timed out", target, state);
+	ciha__sleep_ms(w->poll_ms);
+	return CIHA_EAGAIN;
+}
+
+static int state_in(const char *state, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(state, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* The newest snapshot of `source` in state `good` (manual only for RDS). */
+static int newest_snapshot(char **out, ciha_client *c, ciha_snapshot_kind kind, const char *source)
+{
+	const ciha__snap_driver *d = ciha__snap_driver_for(kind);
+	ciha__snap *snaps = NULL;
+	const ciha__snap *best = NULL;
+	size_t i, n = 0;
+	int rc = d->list(&snaps, &n, c, source);
+	if (rc != CIHA_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (snaps[i].state == CIHA__SNAP_COMPLETED && !snaps[i].automated && (!best || snaps[i].created > best->created))
+			best = &snaps[i];
+	if (best)
+		*out = ciha__strdup(best->id);
+	else
+		rc = ciha__error_raise(CIHA_ENOTFOUND, "%s has no completed %s snapshot to restore from", source,
+		                       kind == CIHA_SNAPSHOT_EBS ? "EBS" : "manual DB");
+	for (i = 0; i < n; i++)
+		ciha__snap_dispose(&snaps[i]);
+	ciha__free(snaps);
+	if (best && !*out)
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int wait_volume(ciha_client *c, const char *volume_id, waiter *w)
+{
+	static const char *const bad[] = { "error", "deleting", "deleted", NULL };
+	for (;;) {
+		json_t *r = NULL, *params = json_pack("{s:[s]}", "VolumeId", volume_id);
+		const char *state;
+		char state_copy[32];
+		int rc = params ? ciha_call(&r, c, "ec2", "DescribeVolumes", params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		json_decref(params);
+		if (rc != CIHA_OK)
+			return rc;
+		state = json_string_value(json_object_get(json_array_get(json_object_get(r, "volumeSet"), 0), "status"));
+		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
+		json_decref(r);
+		if (strcmp(state_copy, "available") == 0 || strcmp(state_copy, "in-use") == 0)
+			return waiter_step(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy) == CIHA_EUSER ? CIHA_EUSER : CIHA_OK;
+		if (state_in(state_copy, bad))
+			return ciha__error_raise(CIHA_EAWS, "restored volume %s ended in state %s", volume_id, state_copy);
+		if ((rc = waiter_step(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy)) != CIHA_EAGAIN)
+			return rc;
+	}
+}
+
+CIHA_EXTERN(ciha_result) ciha_snapshot_restore_volume(char **out_volume_id, ciha_client *c, const char *source,
+                                                      const char *az, const ciha_snapshot_options *opts)
+{
+	char *snapshot_id = NULL;
+	json_t *params, *r = NULL;
+	waiter w;
+	int rc;
+	if (!out_volume_id || !c || !source || !*source || !az || !*az)
+		return ciha__error_raise(CIHA_EINVAL, "restore volume: a source (snap-... or vol-...) and an availability "
+		                         "zone are required");
+	*out_volume_id = NULL;
+	if ((rc = waiter_init(&w, opts, 5000)) != CIHA_OK)
+		return ciha__client_fail(c, rc);
+	if (strncmp(source, "snap-", 5) == 0)
+		snapshot_id = ciha__strdup(source);
+	else if (strncmp(source, "vol-", 4) == 0)
+		rc = newest_snapshot(&snapshot_id, c, CIHA_SNAPSHOT_EBS, source);
+	else
+		rc = ciha__error_raise(CIHA_EINVAL, "restore volume: '%s' is neither a snapshot id (snap-...) nor a volume "
+		                       "id (vol-...)", source);
+	if (rc == CIHA_OK && !snapshot_id)
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if (rc != CIHA_OK)
+		return ciha__client_fail(c, rc);
+	params = json_pack("{s:s, s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}]}", "AvailabilityZone", az,
+	                   "SnapshotId", snapshot_id, "TagSpecification", "ResourceType", "volume", "Tag",
+	                   "Key", "ciha:restored-from", "Value", snapshot_id,
+	                   "Key", CIHA_SNAPSHOT_TAG_MANAGED_BY, "Value", CIHA_SNAPSHOT_TAG_MANAGED_BY_VALUE);
+	rc = params ? ciha_call(&r, c, "ec2", "CreateVolume", params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	json_decref(params);
+	ciha__free(snapshot_id);
+	if (rc == CIHA_OK) {
+		*out_volume_id = ciha__strdup(json_string_value(json_object_get(r, "volumeId")));
+		if (!*out_volume_id)
+			rc = ciha__error_raise(CIHA_EAWS, "CreateVolume returned no volume id");
+	}
+	json_decref(r);
+	if (rc == CIHA_OK && (!opts || opts->wait))
+		rc = wait_volume(c, *out_volume_id, &w);
+	if (rc != CIHA_OK) {
+		ciha__free(*out_volume_id);
+		*out_volume_id = NULL;
+		return ciha__client_fail(c, rc);
+	}
+	return CIHA_OK;
+}
+
+/* Is `source` the identifier of a manual DB snapshot? */
+static int is_db_snapshot(ciha_client *c, const char *source)
+{
+	json_t *r = NULL, *params = json_pack("{s:s}", "DBSnapshotIdentifier", source);
+	int rc = params ? ciha_call(&r, c, "rds", "DescribeDBSnapshots", params) : CIHA_ENOMEM;
+	int found = rc == CIHA_OK && json_array_size(json_object_get(r, "DBSnapshots")) > 0;
+	json_decref(params);
+	json_decref(r);
+	return found;
+}
+
+static int wait_db(ciha_client *c, const char *db_id, waiter *w)
+{
+	static const char *const bad[] = { "failed", "incompatible-restore", "incompatible-parameters",
+		"incompatible-network", "storage-full", "deleting", "inaccessible-encryption-credentials", NULL };
+	for (;;) {
+		json_t *r = NULL, *params = json_pack("{s:s}", "DBInstanceIdentifier", db_id);
+		const char *state;
+		char state_copy[48];
+		int rc = params ? ciha_call(&r, c, "rds", "DescribeDBInstances", params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		json_decref(params);
+		if (rc != CIHA_OK)
+			return rc;
+		state = json_string_value(json_object_get(json_array_get(json_object_get(r, "DBInstances"), 0), "DBInstanceStatus"));
+		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
+		json_decref(r);
+		if (strcmp(state_copy, "available") == 0)
+			return waiter_step(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy) == CIHA_EUSER ? CIHA_EUSER : CIHA_OK;
+		if (state_in(state_copy, bad))
+			return ciha__error_raise(CIHA_EAWS, "restored DB instance %s ended in state %s", db_id, state_copy);
+		if ((rc = waiter_step(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy)) != CIHA_EAGAIN)
+			return rc;
+	}
+}
+
+CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client *c, const char *source,
+                                                  const char *new_db_id, const ciha_snapshot_options *opts)
+{
+	char *snapshot_id = NULL;
+	json_t *params, *r = NULL;
+	waiter w;
+	int rc;
+	if (!out_db_id || !c || !source || !*source || !new_db_id || !*new_db_id)
+		return ciha__error_raise(CIHA_EINVAL, "restore DB: a source (snapshot or DB identifier) and a new DB "
+		                         "identifier are required");
+	*out_db_id = NULL;
+	if ((rc = waiter_init(&w, opts, 15000)) != CIHA_OK)
+		return ciha__client_fail(c, rc);
+	if (is_db_snapshot(c, source))
+		snapshot_id = ciha__strdup(source);
+	else
+		rc = newest_snapshot(&snapshot_id, c, CIHA_SNAPSHOT_RDS, source);
+	if (rc == CIHA_OK && !snapshot_id)
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if (rc != CIHA_OK)
+		return ciha__client_fail(c, rc);
+	params = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "DBInstanceIdentifier", new_db_id,
+	                   "DBSnapshotIdentifier", snapshot_id, "Tags", "Key", "ciha:restored-from", "Value", snapshot_id);
+	rc = params ? ciha_call(&r, c, "rds", "RestoreDBInstanceFromDBSnapshot", params)
+	            : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	json_decref(params);
+	json_decref(r);
+	ciha__free(snapshot_id);
+	if (rc == CIHA_OK && (!opts || opts->wait))
+		rc = wait_db(c, new_db_id, &w);
+	if (rc == CIHA_OK && !(*out_db_id = ciha__strdup(new_db_id)))
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return rc == CIHA_OK ? CIHA_OK : ciha__client_fail(c, rc);
+}

@@ -24,17 +24,65 @@ static int is_option(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-int cli_parse(cli_args *a, int argc, char **argv)
+static const struct {
+	const char *name;
+	size_t offset;
+} global_valued[] = {
+	{ "--region", offsetof(cli_args, region) },
+	{ "--profile", offsetof(cli_args, profile) },
+	{ "--endpoint-url", offsetof(cli_args, endpoint_url) },
+	{ "--ca-bundle", offsetof(cli_args, ca_bundle) },
+};
+#define NGLOBAL (sizeof(global_valued) / sizeof(global_valued[0]))
+
+static int in_list(const char *arg, const char *const *list)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} valued[] = {
-		{ "--region", offsetof(cli_args, region) },
-		{ "--profile", offsetof(cli_args, profile) },
-		{ "--endpoint-url", offsetof(cli_args, endpoint_url) },
-		{ "--ca-bundle", offsetof(cli_args, ca_bundle) },
-	};
+	for (; list && *list; list++)
+		if (is_option(arg, *list))
+			return 1;
+	return 0;
+}
+
+const char *cli_command_name(int argc, char **argv)
+{
+	int i;
+	size_t k;
+	for (i = 0; i < argc; i++) {
+		int skip = 0;
+		if (argv[i][0] != '-')
+			return argv[i];
+		for (k = 0; k < NGLOBAL; k++)
+			if (strcmp(argv[i], global_valued[k].name) == 0)
+				skip = 1;
+		i += skip;
+	}
+	return NULL;
+}
+
+static int command_option(cli_args *a, int *i, int argc, char **argv, const cli_spec *spec)
+{
+	const char *arg = argv[*i];
+	size_t n = strcspn(arg, "=");
+	if (a->nopts >= (int)(sizeof(a->opt_names) / sizeof(a->opt_names[0])))
+		return cli_usage_error("too many options");
+	if (spec && in_list(arg, spec->valued)) {
+		const char *v = arg[n] == '=' ? arg + n + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+		if (!v)
+			return cli_usage_error("%.*s needs a value", (int)n, arg);
+		a->opt_names[a->nopts] = arg;
+		a->opt_values[a->nopts++] = v;
+		return 0;
+	}
+	if (spec && in_list(arg, spec->flags) && arg[n] == '\0') {
+		a->opt_names[a->nopts] = arg;
+		a->opt_values[a->nopts++] = NULL;
+		return 0;
+	}
+	return cli_usage_error("unknown option '%s'", arg);
+}
+
+int cli_parse(cli_args *a, int argc, char **argv, const cli_spec *spec)
+{
 	int i, only_positional = 0;
 	size_t k;
 
@@ -52,12 +100,12 @@ int cli_parse(cli_args *a, int argc, char **argv)
 			only_positional = 1;
 			continue;
 		}
-		for (k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
-			if (is_option(arg, valued[k].name)) {
-				const char *v = option_value(&i, argc, argv, valued[k].name);
+		for (k = 0; k < NGLOBAL; k++) {
+			if (is_option(arg, global_valued[k].name)) {
+				const char *v = option_value(&i, argc, argv, global_valued[k].name);
 				if (!v || !*v)
-					return cli_usage_error("%s needs a value", valued[k].name);
-				*(const char **)((char *)a + valued[k].offset) = v;
+					return cli_usage_error("%s needs a value", global_valued[k].name);
+				*(const char **)((char *)a + global_valued[k].offset) = v;
 				matched = 1;
 			}
 		}
@@ -71,9 +119,43 @@ int cli_parse(cli_args *a, int argc, char **argv)
 			a->all = 1;
 		else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
 			a->help = 1;
-		else
-			return cli_usage_error("unknown option '%s'", arg);
+		else if (command_option(a, &i, argc, argv, spec) != 0)
+			return CLI_EXIT_USAGE;
 	}
+	return 0;
+}
+
+const char *cli_opt(const cli_args *a, const char *name)
+{
+	const char *v = NULL;
+	int i;
+	size_t n = strlen(name);
+	for (i = 0; i < a->nopts; i++)
+		if (strncmp(a->opt_names[i], name, n) == 0 && (a->opt_names[i][n] == '\0' || a->opt_names[i][n] == '='))
+			v = a->opt_values[i];
+	return v;
+}
+
+int cli_flag(const cli_args *a, const char *name)
+{
+	int i;
+	for (i = 0; i < a->nopts; i++)
+		if (strcmp(a->opt_names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int cli_opt_int(const cli_args *a, const char *name, int *out)
+{
+	const char *v = cli_opt(a, name);
+	char *end;
+	long n;
+	if (!v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < 0 || n > 1000000)
+		return cli_usage_error("%s expects a non-negative integer, got '%s'", name, v);
+	*out = (int)n;
 	return 0;
 }
 

@@ -18,11 +18,29 @@ typedef struct {
 	int help;
 	int argc;          /* positional arguments after the command name */
 	char **argv;
+	/* command options, in order: name ("--keep") and value (NULL for flags) */
+	int nopts;
+	const char *opt_names[128];
+	const char *opt_values[128];
 } cli_args;
+
+/* A command's own options: NULL-terminated lists of names taking a value and of flags. */
+typedef struct {
+	const char *const *valued;
+	const char *const *flags;
+} cli_spec;
 
 /* Parse global and command options out of argv, leaving positionals in args->argv.
  * Returns 0, or prints a usage error and returns CLI_EXIT_USAGE. */
-int cli_parse(cli_args *args, int argc, char **argv);
+int cli_parse(cli_args *args, int argc, char **argv, const cli_spec *spec);
+/* The first positional argument (the command name), skipping global options; NULL if none. */
+const char *cli_command_name(int argc, char **argv);
+/* Last value of a command option, or NULL. */
+const char *cli_opt(const cli_args *args, const char *name);
+/* Is a command flag set? */
+int cli_flag(const cli_args *args, const char *name);
+/* Parse an option's value as a non-negative int into *out (kept when absent); 0 or CLI_EXIT_USAGE. */
+int cli_opt_int(const cli_args *args, const char *name, int *out);
 /* Create a client from the global options; prints the error and returns NULL on failure. */
 ciha_client *cli_client(const cli_args *args);
 /* Print "ciha: error: ..." with AWS code and request id; returns CLI_EXIT_ERROR. */
@@ -33,4 +51,6 @@ int cli_print_json(const json_t *value);
 
 int cmd_whoami(const cli_args *args);
 int cmd_call(const cli_args *args);
+int cmd_snapshot(const cli_args *args);
+extern const cli_spec cmd_snapshot_spec;
 #endif

@@ -7,10 +7,13 @@
 static const struct {
 	const char *name;
 	int (*run)(const cli_args *args);
+	const cli_spec *spec;
 	const char *summary;
 } commands[] = {
-	{ "whoami", cmd_whoami, "show the account, ARN, credential source, region and endpoint" },
-	{ "call", cmd_call, "call any action: ciha call SERVICE ACTION [Name=Value | Name:=JSON ...] [--all]" },
+	{ "whoami", cmd_whoami, NULL, "show the account, ARN, credential source, region and endpoint" },
+	{ "call", cmd_call, NULL, "call any action: ciha call SERVICE ACTION [Name=Value | Name:=JSON ...] [--all]" },
+	{ "snapshot", cmd_snapshot, &cmd_snapshot_spec,
+	  "take|run|rotate|list|copy|restore EBS and RDS snapshots under a policy (ciha snapshot --help)" },
 };
 
 static void print_help(void)
@@ -34,6 +37,8 @@ static void print_help(void)
 int main(int argc, char **argv)
 {
 	cli_args args;
+	const cli_spec *spec = NULL;
+	const char *name;
 	size_t i;
 	int rc;
 
@@ -42,11 +47,15 @@ int main(int argc, char **argv)
 		printf("ciha %s\n", ciha_version());
 		return CLI_EXIT_OK;
 	}
-	if ((rc = cli_parse(&args, argc - 1, argv + 1)) != 0) {
+	name = cli_command_name(argc - 1, argv + 1);
+	for (i = 0; name && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			spec = commands[i].spec;
+	if ((rc = cli_parse(&args, argc - 1, argv + 1, spec)) != 0) {
 		free(args.argv);
 		return rc;
 	}
-	if (args.help || args.argc == 0) {
+	if ((args.help && spec == NULL) || args.argc == 0) {
 		print_help();
 		free(args.argv);
 		return args.help ? CLI_EXIT_OK : CLI_EXIT_USAGE;

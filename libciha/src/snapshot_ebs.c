@@ -62,6 +62,8 @@ static int ebs_fill(ciha__snap *s, const json_t *item)
 	s->progress = progress && *progress ? atoi(progress) : -1;
 	s->managed = managed && strcmp(managed, CIHA_SNAPSHOT_TAG_MANAGED_BY_VALUE) == 0;
 	s->policy = ciha__strdup(ec2_tag(item, CIHA_SNAPSHOT_TAG_POLICY));
+	s->copy_of = ciha__strdup(ec2_tag(item, CIHA__TAG_COPY_OF));
+	s->encrypted = str(item, "encrypted") && strcmp(str(item, "encrypted"), "true") == 0;
 	if (str(item, "startTime"))
 		ciha__time_parse(str(item, "startTime"), &created);
 	s->created = (int64_t)created;
@@ -208,6 +210,48 @@ static json_t *ebs_delete_params(const ciha__snap *s)
 	return json_pack("{s:s}", "SnapshotId", s->id);
 }
 
+static int ebs_list_copies(ciha__snap **out, size_t *n, ciha_client *c, const char *volume_id)
+{
+	json_t *params = json_pack("{s:[s], s:[{s:s, s:[s]}], s:i}", "Owner", "self", "Filter",
+	                           "Name", "tag:" CIHA_SNAPSHOT_TAG_SOURCE, "Value", volume_id, "MaxResults", 1000);
+	if (!params)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return ebs_describe(out, n, c, params);
+}
+
+/* A copy carries the source's tags (its ciha:created keeps the original age) plus ciha:copy-of. */
+json_t *ciha__copy_tags(const ciha__snap *src, const ciha_snapshot_policy *p)
+{
+	json_t *tags = ciha__snapshot_tags(p, src->target, src->created, "Key", "Value");
+	if (tags && json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", CIHA__TAG_COPY_OF, "Value", src->id)) != 0) {
+		json_decref(tags);
+		return NULL;
+	}
+	return tags;
+}
+
+static json_t *ebs_copy_params(const ciha__snap *src, const char *src_region, const ciha_snapshot_policy *p)
+{
+	char description[256];
+	json_t *tags = ciha__copy_tags(src, p), *params;
+	snprintf(description, sizeof(description), "libciha policy %s: copy of %s from %s", p->name, src->id, src_region);
+	params = tags ? json_pack("{s:s, s:s, s:s, s:[{s:s, s:o}]}", "SourceRegion", src_region, "SourceSnapshotId",
+	                          src->id, "Description", description, "TagSpecification", "ResourceType", "snapshot",
+	                          "Tag", tags) : NULL;
+	if (params && p->copy_kms_key_id && (json_object_set_new(params, "Encrypted", json_true()) != 0 ||
+	                                     json_object_set_new(params, "KmsKeyId", json_string(p->copy_kms_key_id)) != 0)) {
+		json_decref(params);
+		return NULL;
+	}
+	return params;
+}
+
+static const char *ebs_copy_result_id(const json_t *result)
+{
+	return json_string_value(json_object_get(result, "snapshotId"));
+}
+
 const ciha__snap_driver ciha__ebs_driver = {
 	CIHA_SNAPSHOT_EBS, "ec2", ebs_list, ebs_create, ebs_refresh, "DeleteSnapshot", ebs_delete_params,
+	ebs_list_copies, "CopySnapshot", ebs_copy_params, ebs_copy_result_id,
 };

@@ -45,6 +45,9 @@ typedef struct {
 	int managed;          /* ciha:managed-by=libciha */
 	char *policy;         /* ciha:policy, or NULL */
 	int automated;        /* RDS automated snapshot (never touched) */
+	int encrypted;
+	char *arn;            /* RDS snapshot ARN (cross-region copies need it) */
+	char *copy_of;        /* ciha:copy-of: the source snapshot of a copy */
 } ciha__snap;
 
 void ciha__snap_dispose(ciha__snap *s);
@@ -137,7 +140,19 @@ typedef struct {
 	/* build the delete request (for the multi runner): action + params */
 	const char *delete_action;
 	json_t *(*delete_params)(const ciha__snap *s);
+	/* snapshots of target in the client's region including copies (copy_of set) made elsewhere */
+	int (*list_copies)(ciha__snap **out, size_t *n, ciha_client *c, const char *target);
+	/* the copy request, made in the destination region: action + params */
+	const char *copy_action;
+	json_t *(*copy_params)(const ciha__snap *src, const char *src_region, const ciha_snapshot_policy *p);
+	/* the new snapshot's id in a copy response (result decoded schemalessly) */
+	const char *(*copy_result_id)(const json_t *result);
 } ciha__snap_driver;
+
+/* Tag naming the snapshot a copy was made from. */
+#define CIHA__TAG_COPY_OF "ciha:copy-of"
+/* The tags of a copy of src: ours (with src's creation time) plus ciha:copy-of. NULL on ENOMEM. */
+json_t *ciha__copy_tags(const ciha__snap *src, const ciha_snapshot_policy *p);
 
 const ciha__snap_driver *ciha__snap_driver_for(ciha_snapshot_kind kind);
 extern const ciha__snap_driver ciha__ebs_driver;

@@ -18,13 +18,18 @@ typedef struct {
 	const char *id_member;     /* DBSnapshotIdentifier */
 	const char *create;        /* CreateDBSnapshot */
 	const char *create_result; /* DBSnapshot */
+	const char *arn_member;    /* DBSnapshotArn */
+	const char *copy_source;   /* SourceDBSnapshotIdentifier */
+	const char *copy_target;   /* TargetDBSnapshotIdentifier */
 } rds_shape;
 
 static const rds_shape instance_shape = { CIHA_SNAPSHOT_RDS, "DescribeDBSnapshots", "DBSnapshots",
-	"DBInstanceIdentifier", "DBSnapshotIdentifier", "CreateDBSnapshot", "DBSnapshot" };
+	"DBInstanceIdentifier", "DBSnapshotIdentifier", "CreateDBSnapshot", "DBSnapshot", "DBSnapshotArn",
+	"SourceDBSnapshotIdentifier", "TargetDBSnapshotIdentifier" };
 static const rds_shape cluster_shape = { CIHA_SNAPSHOT_RDS_CLUSTER, "DescribeDBClusterSnapshots",
 	"DBClusterSnapshots", "DBClusterIdentifier", "DBClusterSnapshotIdentifier", "CreateDBClusterSnapshot",
-	"DBClusterSnapshot" };
+	"DBClusterSnapshot", "DBClusterSnapshotArn", "SourceDBClusterSnapshotIdentifier",
+	"TargetDBClusterSnapshotIdentifier" };
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -70,6 +75,9 @@ static int rds_fill(ciha__snap *s, const json_t *item, const rds_shape *shape)
 	s->managed = managed && strcmp(managed, CIHA_SNAPSHOT_TAG_MANAGED_BY_VALUE) == 0;
 	s->policy = ciha__strdup(rds_tag(item, CIHA_SNAPSHOT_TAG_POLICY));
 	s->automated = type && strcmp(type, "manual") != 0;
+	s->encrypted = str(item, "Encrypted") && strcmp(str(item, "Encrypted"), "true") == 0;
+	s->arn = ciha__strdup(str(item, shape->arn_member));
+	s->copy_of = ciha__strdup(rds_tag(item, CIHA__TAG_COPY_OF));
 	if (str(item, "SnapshotCreateTime"))
 		ciha__time_parse(str(item, "SnapshotCreateTime"), &created);
 	else if (rds_tag(item, CIHA_SNAPSHOT_TAG_CREATED))
@@ -236,12 +244,44 @@ static json_t *cluster_delete_params(const ciha__snap *s)
 	return json_pack("{s:s}", "DBClusterSnapshotIdentifier", s->id);
 }
 
+/* Copies keep the source's DB identifier, so listing by it finds them in the destination too. */
+static json_t *rds_copy_params_shape(const ciha__snap *src, const ciha_snapshot_policy *p, const rds_shape *shape)
+{
+	json_t *tags = ciha__copy_tags(src, p);
+	json_t *params = tags ? json_pack("{s:s, s:s, s:o}", shape->copy_source, src->arn ? src->arn : src->id,
+	                                  shape->copy_target, src->id, "Tags", tags) : NULL;
+	if (params && p->copy_kms_key_id && json_object_set_new(params, "KmsKeyId", json_string(p->copy_kms_key_id)) != 0) {
+		json_decref(params);
+		return NULL;
+	}
+	return params;
+}
+static json_t *rds_copy_params(const ciha__snap *src, const char *src_region, const ciha_snapshot_policy *p)
+{
+	(void)src_region;
+	return rds_copy_params_shape(src, p, &instance_shape);
+}
+static json_t *cluster_copy_params(const ciha__snap *src, const char *src_region, const ciha_snapshot_policy *p)
+{
+	(void)src_region;
+	return rds_copy_params_shape(src, p, &cluster_shape);
+}
+static const char *rds_copy_result_id(const json_t *result)
+{
+	return str(json_object_get(result, "DBSnapshot"), "DBSnapshotIdentifier");
+}
+static const char *cluster_copy_result_id(const json_t *result)
+{
+	return str(json_object_get(result, "DBClusterSnapshot"), "DBClusterSnapshotIdentifier");
+}
+
 const ciha__snap_driver ciha__rds_driver = {
 	CIHA_SNAPSHOT_RDS, "rds", rds_list, rds_create, rds_refresh, "DeleteDBSnapshot", rds_delete_params,
+	rds_list, "CopyDBSnapshot", rds_copy_params, rds_copy_result_id,
 };
 const ciha__snap_driver ciha__rds_cluster_driver = {
 	CIHA_SNAPSHOT_RDS_CLUSTER, "rds", cluster_list, cluster_create, cluster_refresh, "DeleteDBClusterSnapshot",
-	cluster_delete_params,
+	cluster_delete_params, cluster_list, "CopyDBClusterSnapshot", cluster_copy_params, cluster_copy_result_id,
 };
 
 const ciha__snap_driver *ciha__snap_driver_for(ciha_snapshot_kind kind)

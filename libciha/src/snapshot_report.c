@@ -74,8 +74,10 @@ long ciha__report_add(ciha_snapshot_report *r, const char *action, ciha_snapshot
                       int64_t created)
 {
 	ciha__report_item it;
-	if (!r || !action)
+	if (!r || !action) {
+		ciha__error_raise(CIHA_EINVAL, "report: adding an item needs a report and an action");
 		return -1;
+	}
 	memset(&it, 0, sizeof(it));
 	if (report_reserve(r) != 0 || copy_string(&it.action, action) || copy_string(&it.target, target) ||
 	    copy_string(&it.snapshot_id, snapshot_id) || copy_string(&it.reason, reason) ||

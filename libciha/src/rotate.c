@@ -17,6 +17,8 @@ void ciha__snap_dispose(ciha__snap *s)
 	ciha__free(s->target);
 	ciha__free(s->raw_state);
 	ciha__free(s->policy);
+	ciha__free(s->arn);
+	ciha__free(s->copy_of);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -678,6 +678,21 @@ static void test_rotate__invariants_on_random_histories(void)
 	}
 }
 
+static void test_rotate__dispose_frees_every_string(void)
+{
+	history h = { NULL, 0, 0 };
+	long before = ciha__alloc_outstanding();
+	ciha__snap *s = history_add(&h, "snap-1", 1);
+	s->arn = ciha__strdup("arn:aws:rds:eu-west-1:123456789012:snapshot:snap-1");
+	s->copy_of = ciha__strdup("snap-0");
+	ciha__snap_dispose(s);
+	CHECK(s->id == NULL && s->target == NULL && s->raw_state == NULL && s->policy == NULL && s->arn == NULL &&
+	      s->copy_of == NULL);
+	ciha__snap_dispose(NULL);
+	ciha__free(h.v);
+	CHECK_INT(ciha__alloc_outstanding(), before);
+}
+
 /* ---- reports ---- */
 
 static void test_report__items_and_accessors(void)
@@ -846,6 +861,7 @@ int main(void)
 	RUN(test_rotate__identical_timestamps_are_ordered_by_id);
 	RUN(test_rotate__empty_history_and_bad_arguments);
 	RUN(test_rotate__invariants_on_random_histories);
+	RUN(test_rotate__dispose_frees_every_string);
 	RUN(test_report__items_and_accessors);
 	RUN(test_report__grows);
 	RUN(test_report__json);

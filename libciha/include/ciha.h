@@ -9,4 +9,5 @@
 #include "ciha/client.h"
 #include "ciha/call.h"
 #include "ciha/snapshot.h"
+#include "ciha/stack.h"
 #endif

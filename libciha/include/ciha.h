@@ -10,4 +10,5 @@
 #include "ciha/call.h"
 #include "ciha/snapshot.h"
 #include "ciha/stack.h"
+#include "ciha/alarm.h"
 #endif

@@ -17,6 +17,8 @@ struct ciha__http {
 	CURL *curl;
 	ciha__logger logger;
 	long connections;
+	struct curl_slist *headers;   /* of the exchange in progress */
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 #ifdef CIHA_TESTING
@@ -51,6 +53,7 @@ void ciha__http_free(ciha__http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->curl);
+	curl_slist_free_all(h->headers);
 	ciha__free(h);
 }
 
@@ -339,19 +342,30 @@ static void record_transport_error(ciha__http_response *resp, CURLcode rc, const
 	copy_trimmed(resp->transport_error, sizeof resp->transport_error, msg, strlen(msg));
 }
 
-static int perform_curl(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp)
+int ciha__http_start(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
 	int failed = 0;
-	long status = 0, connects = 0;
-	CURLcode rc;
-	struct curl_slist *headers = build_headers(req, &failed);
+	curl_slist_free_all(h->headers);
+	h->headers = build_headers(req, &failed);
 	if (failed)
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory building HTTP headers");
-	set_options(h, req, resp, headers, errbuf);
-	rc = curl_easy_perform(h->curl);
+	h->errbuf[0] = '\0';
+	set_options(h, req, resp, h->headers, h->errbuf);
+	return CIHA_OK;
+}
+
+void *ciha__http_easy(ciha__http *h)
+{
+	return h->curl;
+}
+
+int ciha__http_finish(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp, int curl_result)
+{
+	CURLcode rc = (CURLcode)curl_result;
+	long status = 0, connects = 0;
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(headers);
+	curl_slist_free_all(h->headers);
+	h->headers = NULL;
 	if (resp->body.failed)
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory reading the HTTP response");
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -360,14 +374,22 @@ static int perform_curl(ciha__http *h, const ciha__http_request *req, ciha__http
 	resp->status = status;
 	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
 		return ciha__error_raise(CIHA_EINVAL, "cannot request '%s': %s", req->url,
-		                         errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		                         h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	resp->outcome = outcome_for(rc, resp);
 	if (resp->outcome != CIHA__HTTP_OK)
-		record_transport_error(resp, rc, errbuf);
+		record_transport_error(resp, rc, h->errbuf);
 	ciha__log(&h->logger, CIHA_LOG_DEBUG, SUBSYSTEM, "%s %s -> %ld%s%s (%ld new connection%s)",
 	          req->method ? req->method : "GET", req->url, status, rc ? ", " : "",
 	          rc ? resp->transport_error : "", connects, connects == 1 ? "" : "s");
 	return CIHA_OK;
+}
+
+static int perform_curl(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp)
+{
+	int rc = ciha__http_start(h, req, resp);
+	if (rc != CIHA_OK)
+		return rc;
+	return ciha__http_finish(h, req, resp, (int)curl_easy_perform(h->curl));
 }
 
 int ciha__http_perform(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp)

@@ -46,6 +46,14 @@ void ciha__http_free(ciha__http *h);
 int ciha__http_perform(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp);
 void ciha__http_response_init(ciha__http_response *r);
 void ciha__http_response_dispose(ciha__http_response *r);
+/* The same exchange in steps, for curl multi (multi.c): ciha__http_start
+ * prepares h's easy handle (req and its body must stay valid until the end);
+ * add ciha__http_easy(h) (a CURL *) to a CURLM; when curl reports it done, call
+ * ciha__http_finish with curl's CURLcode. Returns as ciha__http_perform.
+ * The CIHA_TESTING transport seam does not apply to these. */
+int ciha__http_start(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp);
+void *ciha__http_easy(ciha__http *h);
+int ciha__http_finish(ciha__http *h, const ciha__http_request *req, ciha__http_response *resp, int curl_result);
 /* Connections opened by this handle so far (keep-alive tests). */
 long ciha__http_connections_opened(const ciha__http *h);
 

@@ -31,6 +31,7 @@ typedef struct {
 	long throttled;       /* responses classified as throttling */
 	int peak_in_flight;
 	int final_limit;      /* the concurrency limit at the end */
+	int min_limit;        /* the lowest the limit went */
 } ciha__multi_stats;
 void ciha__multi_stats_get(const ciha__multi *m, ciha__multi_stats *out);
 #endif

@@ -64,7 +64,9 @@ static int ebs_fill(ciha__snap *s, const json_t *item)
 	s->policy = ciha__strdup(ec2_tag(item, CIHA_SNAPSHOT_TAG_POLICY));
 	s->copy_of = ciha__strdup(ec2_tag(item, CIHA__TAG_COPY_OF));
 	s->encrypted = str(item, "encrypted") && strcmp(str(item, "encrypted"), "true") == 0;
-	if (str(item, "startTime"))
+	/* Ours carry the policy clock's time (copies: their source's); others have only StartTime. */
+	if (!(s->managed && ec2_tag(item, CIHA_SNAPSHOT_TAG_CREATED) &&
+	      ciha__time_parse(ec2_tag(item, CIHA_SNAPSHOT_TAG_CREATED), &created) == 0) && str(item, "startTime"))
 		ciha__time_parse(str(item, "startTime"), &created);
 	s->created = (int64_t)created;
 	if (!s->id || !s->target || !s->raw_state) {
@@ -171,11 +173,13 @@ static int ebs_create(ciha__snap *out, ciha_client *c, const ciha__target *t, co
 	/* CreateSnapshot answers with the snapshot's fields but no tags: set what we know. */
 	rc = ebs_fill(out, result);
 	json_decref(result);
-	if (rc == CIHA_OK && !out->policy) {
+	if (rc == CIHA_OK) {
 		out->managed = 1;
-		out->policy = ciha__strdup(p->name);
-		if (!out->created)
-			out->created = now;
+		out->created = now;  /* what its ciha:created tag says */
+		if (!out->policy && !(out->policy = ciha__strdup(p->name))) {
+			ciha__snap_dispose(out);
+			rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		}
 	}
 	return rc;
 }

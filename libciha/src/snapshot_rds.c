@@ -78,10 +78,11 @@ static int rds_fill(ciha__snap *s, const json_t *item, const rds_shape *shape)
 	s->encrypted = str(item, "Encrypted") && strcmp(str(item, "Encrypted"), "true") == 0;
 	s->arn = ciha__strdup(str(item, shape->arn_member));
 	s->copy_of = ciha__strdup(rds_tag(item, CIHA__TAG_COPY_OF));
-	if (str(item, "SnapshotCreateTime"))
+	/* Ours carry the policy clock's time (copies: their source's); others have only SnapshotCreateTime. */
+	if (!(s->managed && rds_tag(item, CIHA_SNAPSHOT_TAG_CREATED) &&
+	      ciha__time_parse(rds_tag(item, CIHA_SNAPSHOT_TAG_CREATED), &created) == 0) &&
+	    str(item, "SnapshotCreateTime"))
 		ciha__time_parse(str(item, "SnapshotCreateTime"), &created);
-	else if (rds_tag(item, CIHA_SNAPSHOT_TAG_CREATED))
-		ciha__time_parse(rds_tag(item, CIHA_SNAPSHOT_TAG_CREATED), &created);
 	s->created = (int64_t)created;
 	if (!s->id || !s->target || !s->raw_state) {
 		ciha__snap_dispose(s);
@@ -178,10 +179,11 @@ static int rds_create_shape(ciha__snap *out, ciha_client *c, const ciha__target 
 	json_decref(result);
 	if (rc == CIHA_OK) {
 		out->managed = 1;
-		if (!out->policy)
-			out->policy = ciha__strdup(p->name);
-		if (!out->created)
-			out->created = now;
+		out->created = now;  /* what its ciha:created tag says */
+		if (!out->policy && !(out->policy = ciha__strdup(p->name))) {
+			ciha__snap_dispose(out);
+			rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		}
 	}
 	return rc;
 }

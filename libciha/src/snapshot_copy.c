@@ -21,6 +21,7 @@ typedef struct {
 	long copy_item;
 	ciha_snapshot_report *report;
 	int failed;
+	int copied;               /* a new copy was made: the destination's list is stale */
 } copy_target;
 
 static void snaps_free(ciha__snap *s, size_t n)
@@ -140,6 +141,7 @@ static void copy_done(void *user, int rc, const ciha__xml_node *root, const ciha
 			ciha__report_set_snapshot_id(t->report, job->item, job->driver->copy_result_id(result));
 		json_decref(result);
 		ciha__report_set_outcome(t->report, job->item, CIHA_OK, NULL);
+		t->copied = 1;
 	} else {
 		t->failed = 1;
 		ciha__report_set_outcome(t->report, job->item, rc, ciha_error_message(err));
@@ -286,8 +288,18 @@ static int copy_all(copy_run *r, const ciha__target *targets)
 		rc = ciha__multi_run(multi, copy_done, NULL);
 	ciha__multi_free(multi);
 	ciha__free(jobs);
-	for (i = 0; rc == CIHA_OK && i < r->n; i++)
-		rc = rotate_copies(&r->targets[i], r->dest, r->policy, r->now, r->opts->dry_run, r->opts->concurrency);
+	for (i = 0; rc == CIHA_OK && i < r->n; i++) {
+		copy_target *t = &r->targets[i];
+		if (t->copied) {
+			/* The new copy counts towards copy_keep. */
+			snaps_free(t->dst, t->ndst);
+			t->dst = NULL;
+			t->ndst = 0;
+			rc = t->driver->list_copies(&t->dst, &t->ndst, r->dest, t->target->id);
+		}
+		if (rc == CIHA_OK)
+			rc = rotate_copies(t, r->dest, r->policy, r->now, r->opts->dry_run, r->opts->concurrency);
+	}
 	return rc;
 }
 

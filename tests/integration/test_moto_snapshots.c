@@ -1,0 +1,923 @@
+/* test_moto_snapshots.c: the snapshot capability end to end. Against moto
+ * (CIHA_TEST_ENDPOINT): targets by id and tag, take with our tags, cron-safe
+ * skips, rotation that never touches a foreign snapshot, dry runs, reports,
+ * hooks, restore (also after the DB is gone), copies to another region and
+ * Aurora clusters. Against tests/tools/awsstub.py (what moto cannot do):
+ * pagination, slow and failing snapshots, the RDS quota preflight, snapshots
+ * in use and a run that fails half-way and converges on the next run. */
+#define _POSIX_C_SOURCE 200809L
+#define CIHA_TESTING 1   /* linked against libciha_test.la: the test seams exist */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "../check.h"
+#include "ciha/call.h"
+#include "ciha/client.h"
+#include "ciha/snapshot.h"
+#include "http_int.h"
+
+#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define DAY 86400
+
+static ciha_credentials_provider *creds;
+static ciha_client *moto, *moto_west;
+static char run_id[24];
+static int64_t t0;            /* the injected clock's start: a whole second */
+static char work_dir[256];
+
+/* ---- clients and calls ------------------------------------------------------------ */
+
+static ciha_client *client_for(const char *endpoint, const char *region, int max_attempts)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_client *c = NULL;
+	o.region = region;
+	o.endpoint_url = endpoint;
+	o.credentials = creds;
+	o.max_attempts = max_attempts;
+	o.config_file = "/nonexistent/ciha-config";
+	o.credentials_file = "/nonexistent/ciha-credentials";
+	if (ciha_client_new(&c, &o) != CIHA_OK) {
+		fprintf(stderr, "ciha_client_new: %s\n", ciha_error_message(ciha_error_last()));
+		exit(1);
+	}
+	return c;
+}
+
+/* Call and check success; steals params; returns the result (never NULL). */
+static json_t *call_ok(ciha_client *c, const char *service, const char *action, json_t *params)
+{
+	json_t *out = NULL;
+	int rc = ciha_call(&out, c, service, action, params);
+	CHECK_MSG(rc == CIHA_OK, "%s %s: %s", service, action, ciha_error_message(ciha_client_error(c)));
+	json_decref(params);
+	return out ? out : json_object();
+}
+
+static char *strdup_or_empty(const char *s)
+{
+	char *copy = malloc(strlen(s ? s : "") + 1);
+	if (!copy)
+		exit(1);
+	strcpy(copy, s ? s : "");
+	return copy;
+}
+
+static void name(char *out, size_t size, const char *what)
+{
+	snprintf(out, size, "%s-%s", what, run_id);
+}
+
+static char *new_volume(const char *backup)
+{
+	json_t *tags = json_pack("[{s:s, s:s}]", "Key", "Run", "Value", run_id), *r;
+	char *id;
+	if (backup)
+		json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "Backup", "Value", backup));
+	r = call_ok(moto, "ec2", "CreateVolume", json_pack("{s:s, s:i, s:[{s:s, s:o}]}", "AvailabilityZone", "us-east-1a",
+	            "Size", 1, "TagSpecification", "ResourceType", "volume", "Tag", tags));
+	id = strdup_or_empty(json_string_value(json_object_get(r, "volumeId")));
+	json_decref(r);
+	CHECK(strncmp(id, "vol-", 4) == 0);
+	return id;
+}
+
+static void new_db(const char *id, const char *backup)
+{
+	json_t *tags = json_pack("[{s:s, s:s}]", "Key", "Run", "Value", run_id);
+	if (backup)
+		json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", "Backup", "Value", backup));
+	json_decref(call_ok(moto, "rds", "CreateDBInstance", json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o}",
+	           "DBInstanceIdentifier", id, "Engine", "postgres", "DBInstanceClass", "db.t3.micro", "AllocatedStorage", 5,
+	           "MasterUsername", "ciha", "MasterUserPassword", "ciha-password-1", "Tags", tags)));
+}
+
+/* The snapshots of a volume in the client's region (new reference). */
+static json_t *ebs_snapshots_of(ciha_client *c, const char *volume_id)
+{
+	json_t *r = call_ok(c, "ec2", "DescribeSnapshots", json_pack("{s:[{s:s, s:[s]}]}", "Filter", "Name", "volume-id",
+	                    "Value", volume_id));
+	json_t *list = json_incref(json_object_get(r, "snapshotSet"));
+	json_decref(r);
+	return json_is_array(list) ? list : (json_decref(list), json_array());
+}
+
+static json_t *ebs_snapshots_tagged(ciha_client *c, const char *key, const char *value)
+{
+	char filter[128];
+	json_t *r, *list;
+	snprintf(filter, sizeof filter, "tag:%s", key);
+	r = call_ok(c, "ec2", "DescribeSnapshots", json_pack("{s:[{s:s, s:[s]}]}", "Filter", "Name", filter, "Value", value));
+	list = json_incref(json_object_get(r, "snapshotSet"));
+	json_decref(r);
+	return json_is_array(list) ? list : (json_decref(list), json_array());
+}
+
+static json_t *db_snapshots_of(const char *member, const char *action, const char *param, const char *db)
+{
+	json_t *r = call_ok(moto, "rds", action, json_pack("{s:s}", param, db));
+	json_t *list = json_incref(json_object_get(r, member));
+	json_decref(r);
+	return json_is_array(list) ? list : (json_decref(list), json_array());
+}
+
+static json_t *rds_snapshots_of(const char *db)
+{
+	return db_snapshots_of("DBSnapshots", "DescribeDBSnapshots", "DBInstanceIdentifier", db);
+}
+
+static int ebs_snapshot_exists(const char *id)
+{
+	json_t *out = NULL;
+	int rc = ciha_call(&out, moto, "ec2", "DescribeSnapshots", json_pack("{s:[s]}", "SnapshotId", id));
+	int found = rc == CIHA_OK && json_array_size(json_object_get(out, "snapshotSet")) == 1;
+	json_decref(out);
+	return found;
+}
+
+static int rds_snapshot_exists(const char *id)
+{
+	json_t *params = json_pack("{s:s}", "DBSnapshotIdentifier", id), *out = NULL;
+	int rc = ciha_call(&out, moto, "rds", "DescribeDBSnapshots", params);
+	int found = rc == CIHA_OK && json_array_size(json_object_get(out, "DBSnapshots")) == 1;
+	json_decref(params);
+	json_decref(out);
+	return found;
+}
+
+/* The value of tag `key` in a tag list of {key_name, value_name} objects, or NULL. */
+static const char *tag_value(const json_t *tags, const char *key_name, const char *value_name, const char *key)
+{
+	size_t i;
+	for (i = 0; json_is_array(tags) && i < json_array_size(tags); i++) {
+		const json_t *t = json_array_get(tags, i);
+		const char *k = json_string_value(json_object_get(t, key_name));
+		if (k && strcmp(k, key) == 0)
+			return json_string_value(json_object_get(t, value_name));
+	}
+	return NULL;
+}
+
+static size_t with_id(const json_t *list, const char *id_key, const char *id)
+{
+	size_t i, n = 0;
+	for (i = 0; i < json_array_size(list); i++)
+		n += strcmp(json_string_value(json_object_get(json_array_get(list, i), id_key)), id) == 0;
+	return n;
+}
+
+/* ---- policies, selectors, reports ---------------------------------------------------- */
+
+static ciha_snapshot_policy *policy_keep(const char *what, int keep)
+{
+	ciha_snapshot_policy *p = NULL;
+	char n[64];
+	name(n, sizeof n, what);
+	CHECK(ciha_snapshot_policy_new(&p, n) == CIHA_OK);
+	if (keep > 0)
+		CHECK(ciha_snapshot_policy_set_keep_last(p, keep) == CIHA_OK);
+	return p;
+}
+
+static ciha_snapshot_selector *select_ids(const char *volume, const char *db)
+{
+	ciha_snapshot_selector *s = NULL;
+	CHECK(ciha_snapshot_selector_new(&s) == CIHA_OK);
+	if (volume)
+		CHECK(ciha_snapshot_selector_add_volume(s, volume) == CIHA_OK);
+	if (db)
+		CHECK(ciha_snapshot_selector_add_db(s, db) == CIHA_OK);
+	return s;
+}
+
+static ciha_snapshot_options options_at(int64_t now)
+{
+	ciha_snapshot_options o = CIHA_SNAPSHOT_OPTIONS_INIT;
+	o.now = now;
+	o.poll_interval_ms = 10;
+	o.wait_timeout_s = 20;
+	return o;
+}
+
+static size_t count_action(const ciha_snapshot_report *r, const char *action)
+{
+	size_t i, n = 0;
+	for (i = 0; i < ciha_snapshot_report_count(r); i++)
+		n += strcmp(ciha_snapshot_report_action(r, i), action) == 0;
+	return n;
+}
+
+static size_t count_for(const ciha_snapshot_report *r, const char *action, const char *target)
+{
+	size_t i, n = 0;
+	for (i = 0; i < ciha_snapshot_report_count(r); i++)
+		n += strcmp(ciha_snapshot_report_action(r, i), action) == 0 &&
+		     strcmp(ciha_snapshot_report_target(r, i), target) == 0;
+	return n;
+}
+
+/* Index of the first item with action and target, or -1. */
+static long find_item(const ciha_snapshot_report *r, const char *action, const char *target)
+{
+	size_t i;
+	for (i = 0; i < ciha_snapshot_report_count(r); i++)
+		if (strcmp(ciha_snapshot_report_action(r, i), action) == 0 &&
+		    strcmp(ciha_snapshot_report_target(r, i), target) == 0)
+			return (long)i;
+	return -1;
+}
+
+static long find_snapshot(const ciha_snapshot_report *r, const char *snapshot_id)
+{
+	size_t i;
+	for (i = 0; i < ciha_snapshot_report_count(r); i++)
+		if (ciha_snapshot_report_snapshot_id(r, i) && strcmp(ciha_snapshot_report_snapshot_id(r, i), snapshot_id) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void dump_report(const ciha_snapshot_report *r)
+{
+	char *json = NULL;
+	if (r && ciha_snapshot_report_json(&json, r) == CIHA_OK)
+		fprintf(stderr, "    report: %s\n", json);
+	ciha_free(json);
+}
+
+/* The snapshot id of the create item of `target` (malloc'd; "" if none). */
+static char *created_id(const ciha_snapshot_report *r, const char *target)
+{
+	long i = find_item(r, "create", target);
+	CHECK_MSG(i >= 0, "no create item for %s", target);
+	if (i < 0)
+		dump_report(r);
+	return strdup_or_empty(i >= 0 ? ciha_snapshot_report_snapshot_id(r, (size_t)i) : NULL);
+}
+
+/* Take a snapshot of every selected target at `now`, expecting success. */
+static ciha_snapshot_report *take_all(ciha_client *c, const ciha_snapshot_selector *s, const ciha_snapshot_policy *p,
+                                      int64_t now)
+{
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(now);
+	int rc = ciha_snapshot_take(&r, c, s, p, &o);
+	CHECK_MSG(rc == CIHA_OK, "take: %s", ciha_error_message(ciha_client_error(c)));
+	if (rc != CIHA_OK)
+		dump_report(r);
+	return r;
+}
+
+/* Take at `now`; the new snapshot id of `target` (malloc'd). */
+static char *take_at(ciha_client *c, const ciha_snapshot_selector *s, const ciha_snapshot_policy *p, int64_t now,
+                     const char *target)
+{
+	ciha_snapshot_report *r = take_all(c, s, p, now);
+	char *id = created_id(r, target);
+	ciha_snapshot_report_free(r);
+	return id;
+}
+
+/* ---- moto: targets and take ----------------------------------------------------------- */
+
+static void test_take__targets_by_tag_and_id_with_our_tags_and_cron_safe_skip(void)
+{
+	char *a = new_volume("daily"), *b = new_volume("daily"), *plain = new_volume(NULL), db[64], *snap_a, *snap_db;
+	ciha_snapshot_selector *by_tag = NULL, *by_id;
+	ciha_snapshot_policy *p = policy_keep("take", 7);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	json_t *list, *tags;
+	char when[32];
+	int rc;
+
+	name(db, sizeof db, "db-take");
+	new_db(db, "daily");
+	CHECK(ciha_snapshot_policy_add_tag(p, "Team", "ci") == CIHA_OK);
+	CHECK(ciha_snapshot_selector_new(&by_tag) == CIHA_OK);
+	CHECK(ciha_snapshot_selector_add_tag(by_tag, "Backup", "daily", 0) == CIHA_OK);
+	CHECK(ciha_snapshot_selector_add_tag(by_tag, "Run", run_id, 0) == CIHA_OK);
+
+	rc = ciha_snapshot_take(&r, moto, by_tag, p, &o);
+	CHECK_MSG(rc == CIHA_OK, "%s", ciha_error_message(ciha_client_error(moto)));
+	CHECK_INT(ciha_snapshot_report_count(r), 3);   /* a, b and the DB; not the volume without Backup */
+	CHECK_INT(count_action(r, "create"), 3);
+	CHECK(find_item(r, "create", a) >= 0 && find_item(r, "create", b) >= 0 && find_item(r, "create", db) >= 0);
+	CHECK(find_item(r, "create", plain) < 0);
+	CHECK_INT(ciha_snapshot_report_failures(r), 0);
+	snap_a = strdup_or_empty(find_item(r, "create", a) >= 0 ?
+	                         ciha_snapshot_report_snapshot_id(r, (size_t)find_item(r, "create", a)) : NULL);
+	snap_db = strdup_or_empty(find_item(r, "create", db) >= 0 ?
+	                          ciha_snapshot_report_snapshot_id(r, (size_t)find_item(r, "create", db)) : NULL);
+	ciha_snapshot_report_free(r);
+
+	/* our tags, as AWS shows them */
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&(time_t){ (time_t)t0 }));
+	list = ebs_snapshots_of(moto, a);
+	CHECK_INT(json_array_size(list), 1);
+	tags = json_object_get(json_array_get(list, 0), "tagSet");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "snapshotId")), snap_a);
+	CHECK_STR(tag_value(tags, "key", "value", "ciha:managed-by"), "libciha");
+	CHECK_STR(tag_value(tags, "key", "value", "ciha:policy"), ciha_snapshot_policy_name(p));
+	CHECK_STR(tag_value(tags, "key", "value", "ciha:source"), a);
+	CHECK_STR(tag_value(tags, "key", "value", "ciha:created"), when);
+	CHECK_STR(tag_value(tags, "key", "value", "Team"), "ci");
+	json_decref(list);
+	CHECK(rds_snapshot_exists(snap_db));
+	list = db_snapshots_of("DBSnapshots", "DescribeDBSnapshots", "DBSnapshotIdentifier", snap_db);
+	tags = json_object_get(json_array_get(list, 0), "TagList");
+	CHECK_STR(tag_value(tags, "Key", "Value", "ciha:managed-by"), "libciha");
+	CHECK_STR(tag_value(tags, "Key", "Value", "ciha:policy"), ciha_snapshot_policy_name(p));
+	CHECK_STR(tag_value(tags, "Key", "Value", "ciha:source"), db);
+	CHECK_STR(tag_value(tags, "Key", "Value", "ciha:created"), when);
+	CHECK_STR(tag_value(tags, "Key", "Value", "Team"), "ci");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "SnapshotType")), "manual");
+	json_decref(list);
+
+	/* cron runs it again an hour later: nothing new */
+	o.now = t0 + 3600;
+	rc = ciha_snapshot_take(&r, moto, by_tag, p, &o);
+	CHECK_INT(rc, CIHA_OK);
+	CHECK_INT(count_action(r, "skip"), 3);
+	CHECK_INT(count_action(r, "create"), 0);
+	CHECK(find_item(r, "skip", a) >= 0 && strstr(ciha_snapshot_report_reason(r, (size_t)find_item(r, "skip", a)),
+	                                             snap_a) != NULL);
+	ciha_snapshot_report_free(r);
+	list = ebs_snapshots_of(moto, a);
+	CHECK_INT(json_array_size(list), 1);
+	json_decref(list);
+
+	/* a day later: a new one each */
+	o.now = t0 + DAY + 1;
+	CHECK_INT(ciha_snapshot_take(&r, moto, by_tag, p, &o), CIHA_OK);
+	CHECK_INT(count_action(r, "create"), 3);
+	ciha_snapshot_report_free(r);
+	list = ebs_snapshots_of(moto, a);
+	CHECK_INT(json_array_size(list), 2);
+	json_decref(list);
+
+	/* by id: the untagged volume gets planned, the DB is inside its interval */
+	by_id = select_ids(plain, db);
+	o.now = t0 + DAY + 2;
+	o.dry_run = 1;
+	CHECK_INT(ciha_snapshot_take(&r, moto, by_id, p, &o), CIHA_OK);
+	CHECK_INT(ciha_snapshot_report_count(r), 2);
+	CHECK(find_item(r, "create", plain) >= 0 && ciha_snapshot_report_outcome(r, (size_t)find_item(r, "create", plain))
+	      == CIHA_EAGAIN && ciha_snapshot_report_snapshot_id(r, (size_t)find_item(r, "create", plain)) == NULL);
+	CHECK(find_item(r, "skip", db) >= 0);
+	ciha_snapshot_report_free(r);
+	list = ebs_snapshots_of(moto, plain);
+	CHECK_INT(json_array_size(list), 0);
+	json_decref(list);
+
+	free(a);
+	free(b);
+	free(plain);
+	free(snap_a);
+	free(snap_db);
+	ciha_snapshot_selector_free(by_tag);
+	ciha_snapshot_selector_free(by_id);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_take__unknown_target_is_named(void)
+{
+	ciha_snapshot_selector *s = select_ids("vol-0000000000badbad0", NULL);
+	ciha_snapshot_policy *p = policy_keep("unknown", 3);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	int rc = ciha_snapshot_take(&r, moto, s, p, &o);
+	CHECK(rc != CIHA_OK);
+	CHECK_MSG(strstr(ciha_error_message(ciha_client_error(moto)), "vol-0000000000badbad0") != NULL, "%s",
+	          ciha_error_message(ciha_client_error(moto)));
+	ciha_snapshot_report_free(r);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+	s = select_ids(NULL, NULL);
+	CHECK(ciha_snapshot_take(&r, moto, s, NULL, &o) == CIHA_EINVAL);
+	CHECK(ciha_snapshot_selector_add_volume(s, "snap-123") == CIHA_EINVAL);
+	ciha_snapshot_selector_free(s);
+}
+
+/* ---- moto: rotation and foreign snapshots ---------------------------------------------- */
+
+typedef struct {
+	char *volume;
+	char db[64];
+	char *ebs[6], *rds[6];         /* ours, taken at t0 + k days */
+	char *foreign_ebs_untagged, *foreign_ebs_other_policy;
+	char foreign_rds[80];
+	ciha_snapshot_policy *p;
+} history;
+
+static void history_build(history *h, const char *what)
+{
+	ciha_snapshot_selector *s;
+	json_t *r;
+	char other[64];
+	int k;
+	memset(h, 0, sizeof *h);
+	h->volume = new_volume(NULL);
+	name(h->db, sizeof h->db, what);
+	new_db(h->db, NULL);
+	h->p = policy_keep(what, 3);
+	s = select_ids(h->volume, h->db);
+	for (k = 0; k < 6; k++) {
+		ciha_snapshot_report *taken = take_all(moto, s, h->p, t0 + (int64_t)k * DAY);
+		h->ebs[k] = created_id(taken, h->volume);
+		h->rds[k] = created_id(taken, h->db);
+		ciha_snapshot_report_free(taken);
+	}
+	ciha_snapshot_selector_free(s);
+	/* someone else's snapshots of the same volume and DB */
+	r = call_ok(moto, "ec2", "CreateSnapshot", json_pack("{s:s, s:s}", "VolumeId", h->volume, "Description", "manual"));
+	h->foreign_ebs_untagged = strdup_or_empty(json_string_value(json_object_get(r, "snapshotId")));
+	json_decref(r);
+	name(other, sizeof other, "other-policy");
+	r = call_ok(moto, "ec2", "CreateSnapshot", json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}]}",
+	            "VolumeId", h->volume, "TagSpecification", "ResourceType", "snapshot", "Tag",
+	            "Key", "ciha:managed-by", "Value", "libciha", "Key", "ciha:policy", "Value", other,
+	            "Key", "ciha:created", "Value", "2001-01-01T00:00:00Z"));
+	h->foreign_ebs_other_policy = strdup_or_empty(json_string_value(json_object_get(r, "snapshotId")));
+	json_decref(r);
+	snprintf(h->foreign_rds, sizeof h->foreign_rds, "manual-%s", h->db);
+	json_decref(call_ok(moto, "rds", "CreateDBSnapshot", json_pack("{s:s, s:s}", "DBInstanceIdentifier", h->db,
+	                    "DBSnapshotIdentifier", h->foreign_rds)));
+}
+
+static void history_free(history *h)
+{
+	int k;
+	for (k = 0; k < 6; k++) {
+		free(h->ebs[k]);
+		free(h->rds[k]);
+	}
+	free(h->volume);
+	free(h->foreign_ebs_untagged);
+	free(h->foreign_ebs_other_policy);
+	ciha_snapshot_policy_free(h->p);
+}
+
+static void check_foreign_untouched(const history *h)
+{
+	json_t *list = rds_snapshots_of(h->db);
+	size_t i, automated = 0;
+	CHECK(ebs_snapshot_exists(h->foreign_ebs_untagged));
+	CHECK(ebs_snapshot_exists(h->foreign_ebs_other_policy));
+	CHECK(rds_snapshot_exists(h->foreign_rds));
+	for (i = 0; i < json_array_size(list); i++)
+		automated += strcmp(json_string_value(json_object_get(json_array_get(list, i), "SnapshotType")), "automated") == 0;
+	CHECK_MSG(automated >= 1, "moto's automated snapshot of %s is gone", h->db);
+	json_decref(list);
+}
+
+static void check_report_json(const ciha_snapshot_report *r, int dry_run)
+{
+	char *text = NULL;
+	json_t *doc, *items;
+	size_t i;
+	CHECK(ciha_snapshot_report_json(&text, r) == CIHA_OK);
+	doc = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_MSG(doc != NULL, "report JSON does not parse: %s", text ? text : "(null)");
+	items = json_object_get(doc, "items");
+	CHECK(json_is_boolean(json_object_get(doc, "dry_run")) && json_is_true(json_object_get(doc, "dry_run")) == dry_run);
+	CHECK(json_is_array(items) && json_array_size(items) == ciha_snapshot_report_count(r));
+	CHECK_INT(json_integer_value(json_object_get(doc, "failures")), ciha_snapshot_report_failures(r));
+	for (i = 0; i < json_array_size(items); i++) {
+		const json_t *item = json_array_get(items, i);
+		const char *reason = json_string_value(json_object_get(item, "reason"));
+		CHECK_MSG(reason && *reason, "item %zu has no reason", i);
+		CHECK_STR(json_string_value(json_object_get(item, "action")), ciha_snapshot_report_action(r, i));
+	}
+	json_decref(doc);
+	ciha_free(text);
+}
+
+static void test_rotate__keep_last_dry_run_then_real_foreign_untouched(void)
+{
+	history h;
+	ciha_snapshot_selector *s;
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o;
+	json_t *ebs_before, *rds_before, *after;
+	int k, rc;
+
+	history_build(&h, "rot");
+	s = select_ids(h.volume, h.db);
+	o = options_at(t0 + 5 * DAY + 3600);
+	ebs_before = ebs_snapshots_of(moto, h.volume);
+	rds_before = rds_snapshots_of(h.db);
+	CHECK_INT(json_array_size(ebs_before), 8);   /* 6 ours, 2 foreign */
+
+	/* the plan */
+	o.dry_run = 1;
+	rc = ciha_snapshot_rotate(&r, moto, s, h.p, &o);
+	CHECK_MSG(rc == CIHA_OK, "%s", ciha_error_message(ciha_client_error(moto)));
+	CHECK_INT(count_for(r, "delete", h.volume), 3);
+	CHECK_INT(count_for(r, "delete", h.db), 3);
+	for (k = 0; k < 3; k++) {
+		long i = find_snapshot(r, h.ebs[k]);
+		CHECK(i >= 0 && strcmp(ciha_snapshot_report_action(r, (size_t)i), "delete") == 0 &&
+		      ciha_snapshot_report_outcome(r, (size_t)i) == CIHA_EAGAIN);
+		i = find_snapshot(r, h.rds[k]);
+		CHECK(i >= 0 && strcmp(ciha_snapshot_report_action(r, (size_t)i), "delete") == 0);
+	}
+	CHECK(find_snapshot(r, h.foreign_ebs_untagged) >= 0 &&
+	      strcmp(ciha_snapshot_report_action(r, (size_t)find_snapshot(r, h.foreign_ebs_untagged)), "keep") == 0);
+	check_report_json(r, 1);
+	ciha_snapshot_report_free(r);
+	after = ebs_snapshots_of(moto, h.volume);
+	CHECK_INT(json_array_size(after), json_array_size(ebs_before));
+	json_decref(after);
+	after = rds_snapshots_of(h.db);
+	CHECK_INT(json_array_size(after), json_array_size(rds_before));
+	json_decref(after);
+	check_foreign_untouched(&h);
+
+	/* the real run deletes what the plan said, and nothing else */
+	o.dry_run = 0;
+	rc = ciha_snapshot_rotate(&r, moto, s, h.p, &o);
+	CHECK_MSG(rc == CIHA_OK, "%s", ciha_error_message(ciha_client_error(moto)));
+	CHECK_INT(count_action(r, "delete"), 6);
+	CHECK_INT(ciha_snapshot_report_failures(r), 0);
+	check_report_json(r, 0);
+	ciha_snapshot_report_free(r);
+	for (k = 0; k < 6; k++) {
+		CHECK_MSG(ebs_snapshot_exists(h.ebs[k]) == (k >= 3), "EBS snapshot %d", k);
+		CHECK_MSG(rds_snapshot_exists(h.rds[k]) == (k >= 3), "RDS snapshot %d", k);
+	}
+	check_foreign_untouched(&h);
+	after = ebs_snapshots_of(moto, h.volume);
+	CHECK_INT(json_array_size(after), 5);
+	json_decref(after);
+
+	/* again: nothing left to delete */
+	rc = ciha_snapshot_rotate(&r, moto, s, h.p, &o);
+	CHECK_INT(rc, CIHA_OK);
+	CHECK_INT(count_action(r, "delete"), 0);
+	ciha_snapshot_report_free(r);
+	check_foreign_untouched(&h);
+
+	/* list shows ours and the foreign ones, saying which is which */
+	CHECK_INT(ciha_snapshot_list(&r, moto, s, h.p), CIHA_OK);
+	CHECK_INT(count_for(r, "list", h.volume), 5);
+	CHECK(find_snapshot(r, h.foreign_ebs_untagged) >= 0 &&
+	      strstr(ciha_snapshot_report_reason(r, (size_t)find_snapshot(r, h.foreign_ebs_untagged)), "manual") != NULL);
+	CHECK(find_snapshot(r, h.ebs[5]) >= 0 &&
+	      strstr(ciha_snapshot_report_reason(r, (size_t)find_snapshot(r, h.ebs[5])), "libciha") != NULL);
+	ciha_snapshot_report_free(r);
+
+	json_decref(ebs_before);
+	json_decref(rds_before);
+	ciha_snapshot_selector_free(s);
+	history_free(&h);
+}
+
+/* ---- moto: hooks ------------------------------------------------------------------------ */
+
+static int file_has_line(const char *path, const char *line)
+{
+	FILE *f = fopen(path, "r");
+	char buf[256];
+	int found = 0;
+	while (f && fgets(buf, sizeof buf, f))
+		found |= strncmp(buf, line, strlen(line)) == 0 && (buf[strlen(line)] == '\n' || buf[strlen(line)] == '\0');
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void test_run__hooks_and_a_failing_pre_hook_keeps_that_target_whole(void)
+{
+	char *good = new_volume(NULL), *bad = new_volume(NULL), pre[512], post[512], pre_log[300], post_log[300];
+	ciha_snapshot_selector *s = select_ids(good, NULL);
+	ciha_snapshot_policy *p = policy_keep("hooks", 1);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o;
+	json_t *list;
+	int k, rc;
+
+	CHECK(ciha_snapshot_selector_add_volume(s, bad) == CIHA_OK);
+	for (k = 0; k < 3; k++)
+		ciha_snapshot_report_free(take_all(moto, s, p, t0 + (int64_t)k * DAY));
+	snprintf(pre_log, sizeof pre_log, "%s/pre.log", work_dir);
+	snprintf(post_log, sizeof post_log, "%s/post.log", work_dir);
+	snprintf(pre, sizeof pre, "echo \"$CIHA_VOLUME_ID\" >>'%s'; test \"$CIHA_VOLUME_ID\" != %s", pre_log, bad);
+	snprintf(post, sizeof post, "echo \"$CIHA_VOLUME_ID\" >>'%s'", post_log);
+	o = options_at(t0 + 3 * DAY);
+	o.pre_hook = pre;
+	o.post_hook = post;
+	rc = ciha_snapshot_run(&r, moto, s, p, &o);
+	CHECK(rc != CIHA_OK);
+	CHECK_INT(ciha_snapshot_report_failures(r), 1);
+	CHECK(file_has_line(pre_log, good) && file_has_line(pre_log, bad));
+	CHECK_MSG(file_has_line(post_log, good) && file_has_line(post_log, bad), "post hook must run for both");
+	/* the good volume: new snapshot, three old ones deleted */
+	CHECK(find_item(r, "create", good) >= 0 && ciha_snapshot_report_outcome(r, (size_t)find_item(r, "create", good)) ==
+	      CIHA_OK);
+	CHECK_INT(count_for(r, "delete", good), 3);
+	/* the bad one: a failed create naming the hook, and no deletes */
+	CHECK(find_item(r, "create", bad) >= 0 && ciha_snapshot_report_outcome(r, (size_t)find_item(r, "create", bad)) !=
+	      CIHA_OK);
+	CHECK(find_item(r, "create", bad) >= 0 && ciha_snapshot_report_message(r, (size_t)find_item(r, "create", bad)) &&
+	      strstr(ciha_snapshot_report_message(r, (size_t)find_item(r, "create", bad)), "pre hook") != NULL);
+	CHECK_INT(count_for(r, "delete", bad), 0);
+	if (ciha_snapshot_report_failures(r) != 1)
+		dump_report(r);
+	ciha_snapshot_report_free(r);
+	list = ebs_snapshots_of(moto, good);
+	CHECK_INT(json_array_size(list), 1);
+	json_decref(list);
+	list = ebs_snapshots_of(moto, bad);
+	CHECK_INT(json_array_size(list), 3);
+	json_decref(list);
+	free(good);
+	free(bad);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+/* ---- moto: restore ---------------------------------------------------------------------- */
+
+static int events;
+
+static int count_events(const ciha_snapshot_event *ev, void *payload)
+{
+	(void)payload;
+	events += ev->version == CIHA_SNAPSHOT_EVENT_VERSION;
+	return 0;
+}
+
+static char *volume_source_snapshot(const char *volume_id)
+{
+	json_t *r = call_ok(moto, "ec2", "DescribeVolumes", json_pack("{s:[s]}", "VolumeId", volume_id));
+	const json_t *v = json_array_get(json_object_get(r, "volumeSet"), 0);
+	char *snap = strdup_or_empty(json_string_value(json_object_get(v, "snapshotId")));
+	CHECK_STR(json_string_value(json_object_get(v, "status")), "available");
+	CHECK_STR(json_string_value(json_object_get(v, "availabilityZone")), "us-east-1b");
+	json_decref(r);
+	return snap;
+}
+
+static void test_restore__volume_from_newest_and_from_a_snapshot_id(void)
+{
+	char *volume = new_volume(NULL), *snaps[3], *restored = NULL, *source;
+	ciha_snapshot_selector *s = select_ids(volume, NULL);
+	ciha_snapshot_policy *p = policy_keep("restore", 5);
+	ciha_snapshot_options o = options_at(0);
+	int k;
+	snaps[0] = take_at(moto, s, p, t0 - 3 * DAY, volume);
+	snaps[1] = take_at(moto, s, p, t0 + 2 * DAY, volume);
+	snaps[2] = take_at(moto, s, p, t0 + 4 * DAY, volume);
+	o.wait = 1;
+	o.progress = count_events;
+	events = 0;
+	CHECK_MSG(ciha_snapshot_restore_volume(&restored, moto, volume, "us-east-1b", &o) == CIHA_OK, "%s",
+	          ciha_error_message(ciha_client_error(moto)));
+	CHECK(restored && strncmp(restored, "vol-", 4) == 0 && strcmp(restored, volume) != 0);
+	CHECK(events >= 1);
+	source = restored ? volume_source_snapshot(restored) : NULL;
+	CHECK_STR(source, snaps[2]);
+	free(source);
+	ciha_free(restored);
+	restored = NULL;
+	CHECK_INT(ciha_snapshot_restore_volume(&restored, moto, snaps[0], "us-east-1b", &o), CIHA_OK);
+	source = restored ? volume_source_snapshot(restored) : NULL;
+	CHECK_STR(source, snaps[0]);
+	free(source);
+	ciha_free(restored);
+	restored = NULL;
+	CHECK_INT(ciha_snapshot_restore_volume(&restored, moto, "ami-123", "us-east-1b", &o), CIHA_EINVAL);
+	CHECK(restored == NULL);
+	for (k = 0; k < 3; k++)
+		free(snaps[k]);
+	free(volume);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static const char *db_restored_from(const char *db, json_t **keep)
+{
+	json_t *r = call_ok(moto, "rds", "DescribeDBInstances", json_pack("{s:s}", "DBInstanceIdentifier", db));
+	const json_t *inst = json_array_get(json_object_get(r, "DBInstances"), 0);
+	CHECK_STR(json_string_value(json_object_get(inst, "DBInstanceStatus")), "available");
+	*keep = r;
+	return tag_value(json_object_get(inst, "TagList"), "Key", "Value", "ciha:restored-from");
+}
+
+static void test_restore__db_after_the_instance_was_deleted(void)
+{
+	char db[64], again[64], from_snapshot[64], *snaps[2], *restored = NULL;
+	ciha_snapshot_selector *s;
+	ciha_snapshot_policy *p = policy_keep("dr", 5);
+	ciha_snapshot_options o = options_at(0);
+	json_t *keep = NULL;
+	name(db, sizeof db, "db-dr");
+	name(again, sizeof again, "db-dr-restored");
+	name(from_snapshot, sizeof from_snapshot, "db-dr-from-snap");
+	new_db(db, NULL);
+	s = select_ids(NULL, db);
+	snaps[0] = take_at(moto, s, p, t0 - 2 * DAY, db);
+	snaps[1] = take_at(moto, s, p, t0 - DAY, db);
+	/* the disaster: the instance is deleted, its automated snapshots with it */
+	json_decref(call_ok(moto, "rds", "DeleteDBInstance", json_pack("{s:s, s:b}", "DBInstanceIdentifier", db,
+	                    "SkipFinalSnapshot", 1)));
+	o.wait = 1;
+	CHECK_MSG(ciha_snapshot_restore_db(&restored, moto, db, again, &o) == CIHA_OK, "%s",
+	          ciha_error_message(ciha_client_error(moto)));
+	CHECK_STR(restored, again);
+	CHECK_STR(db_restored_from(again, &keep), snaps[1]);
+	json_decref(keep);
+	ciha_free(restored);
+	restored = NULL;
+	CHECK_INT(ciha_snapshot_restore_db(&restored, moto, snaps[0], from_snapshot, &o), CIHA_OK);
+	CHECK_STR(db_restored_from(from_snapshot, &keep), snaps[0]);
+	json_decref(keep);
+	ciha_free(restored);
+	restored = NULL;
+	/* a DB id that has no snapshot at all: a clear error */
+	CHECK(ciha_snapshot_restore_db(&restored, moto, "no-such-db-anywhere", "x-new", &o) == CIHA_ENOTFOUND);
+	CHECK(strstr(ciha_error_message(ciha_client_error(moto)), "no-such-db-anywhere") != NULL);
+	free(snaps[0]);
+	free(snaps[1]);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+/* ---- moto: copies ------------------------------------------------------------------------ */
+
+static void test_copy__to_us_west_2_tagged_idempotent_and_rotated(void)
+{
+	char *volume = new_volume(NULL), *first, db[64], *first_db;
+	ciha_snapshot_selector *s;
+	ciha_snapshot_policy *p = policy_keep("copy", 5);
+	ciha_snapshot_report *taken;
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	json_t *copies;
+	long i;
+	int k, rc;
+
+	name(db, sizeof db, "db-copy");
+	new_db(db, NULL);
+	s = select_ids(volume, db);
+	CHECK(ciha_snapshot_policy_set_copy(p, "us-west-2", 2, NULL) == CIHA_OK);
+	taken = take_all(moto, s, p, t0);
+	first = created_id(taken, volume);
+	first_db = created_id(taken, db);
+	ciha_snapshot_report_free(taken);
+	rc = ciha_snapshot_copy(&r, moto, s, p, &o);
+	CHECK_MSG(rc == CIHA_OK, "%s", ciha_error_message(ciha_client_error(moto)));
+	i = find_item(r, "copy", volume);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) == CIHA_OK && ciha_snapshot_report_snapshot_id(r, (size_t)i));
+	if (i < 0)
+		dump_report(r);
+	ciha_snapshot_report_free(r);
+	copies = ebs_snapshots_tagged(moto_west, "ciha:copy-of", first);
+	CHECK_INT(json_array_size(copies), 1);
+	CHECK_STR(tag_value(json_object_get(json_array_get(copies, 0), "tagSet"), "key", "value", "ciha:managed-by"),
+	          "libciha");
+	CHECK_STR(tag_value(json_object_get(json_array_get(copies, 0), "tagSet"), "key", "value", "ciha:source"), volume);
+	json_decref(copies);
+	copies = call_ok(moto_west, "rds", "DescribeDBSnapshots", json_pack("{s:s}", "DBInstanceIdentifier", db));
+	CHECK_INT(json_array_size(json_object_get(copies, "DBSnapshots")), 1);
+	CHECK_STR(tag_value(json_object_get(json_array_get(json_object_get(copies, "DBSnapshots"), 0), "TagList"), "Key",
+	                    "Value", "ciha:copy-of"), first_db);
+	json_decref(copies);
+
+	/* run again: already there */
+	CHECK_INT(ciha_snapshot_copy(&r, moto, s, p, &o), CIHA_OK);
+	CHECK_INT(count_action(r, "copy"), 0);
+	CHECK_INT(count_for(r, "skip", volume), 1);
+	CHECK_INT(count_for(r, "skip", db), 1);
+	ciha_snapshot_report_free(r);
+	copies = ebs_snapshots_tagged(moto_west, "ciha:source", volume);
+	CHECK_INT(json_array_size(copies), 1);
+	json_decref(copies);
+
+	/* three more days: three more copies, of which the region keeps 2 */
+	for (k = 1; k <= 3; k++) {
+		free(take_at(moto, s, p, t0 + (int64_t)k * DAY, volume));
+		o.now = t0 + (int64_t)k * DAY + 60;
+		CHECK_INT(ciha_snapshot_copy(&r, moto, s, p, &o), CIHA_OK);
+		CHECK_INT(count_action(r, "copy"), 2);
+		CHECK_INT(count_for(r, "delete", volume), k >= 2);
+		CHECK_INT(count_for(r, "delete", db), k >= 2);
+		ciha_snapshot_report_free(r);
+	}
+	copies = ebs_snapshots_tagged(moto_west, "ciha:source", volume);
+	CHECK_INT(json_array_size(copies), 2);
+	json_decref(copies);
+	copies = ebs_snapshots_of(moto, volume);
+	CHECK_INT(json_array_size(copies), 4);   /* the source region keeps its own */
+	json_decref(copies);
+	copies = call_ok(moto_west, "rds", "DescribeDBSnapshots", json_pack("{s:s}", "DBInstanceIdentifier", db));
+	CHECK_INT(json_array_size(json_object_get(copies, "DBSnapshots")), 2);
+	json_decref(copies);
+
+	/* preflight: a problem is named before anything starts */
+	CHECK(ciha_snapshot_policy_set_copy(p, "us-west-2", 2, "alias/aws/ebs") == CIHA_OK);
+	CHECK(ciha_snapshot_copy(&r, moto, s, p, &o) == CIHA_EINVAL);
+	CHECK(strstr(ciha_error_message(ciha_client_error(moto)), "AWS-managed") != NULL);
+	ciha_snapshot_report_free(r);
+
+	free(first);
+	free(first_db);
+	free(volume);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+/* ---- moto: Aurora clusters ----------------------------------------------------------- */
+
+static void test_cluster__take_and_rotate(void)
+{
+	char cluster[64], *snaps[3];
+	ciha_snapshot_selector *s = NULL;
+	ciha_snapshot_policy *p = policy_keep("aurora", 1);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0 + 2 * DAY + 60);
+	json_t *list;
+	size_t i, automated = 0;
+	int k;
+	name(cluster, sizeof cluster, "aurora");
+	json_decref(call_ok(moto, "rds", "CreateDBCluster", json_pack("{s:s, s:s, s:s, s:s}", "DBClusterIdentifier",
+	                    cluster, "Engine", "aurora-postgresql", "MasterUsername", "ciha", "MasterUserPassword",
+	                    "ciha-password-1")));
+	CHECK(ciha_snapshot_selector_new(&s) == CIHA_OK);
+	CHECK(ciha_snapshot_selector_add_cluster(s, cluster) == CIHA_OK);
+	for (k = 0; k < 3; k++)
+		snaps[k] = take_at(moto, s, p, t0 + (int64_t)k * DAY, cluster);
+	list = db_snapshots_of("DBClusterSnapshots", "DescribeDBClusterSnapshots", "DBClusterSnapshotIdentifier", snaps[2]);
+	CHECK_STR(tag_value(json_object_get(json_array_get(list, 0), "TagList"), "Key", "Value", "ciha:policy"),
+	          ciha_snapshot_policy_name(p));
+	json_decref(list);
+	CHECK_INT(ciha_snapshot_rotate(&r, moto, s, p, &o), CIHA_OK);
+	CHECK_INT(count_for(r, "delete", cluster), 2);
+	ciha_snapshot_report_free(r);
+	list = db_snapshots_of("DBClusterSnapshots", "DescribeDBClusterSnapshots", "DBClusterIdentifier", cluster);
+	CHECK_INT(with_id(list, "DBClusterSnapshotIdentifier", snaps[2]), 1);
+	CHECK_INT(with_id(list, "DBClusterSnapshotIdentifier", snaps[0]) + with_id(list, "DBClusterSnapshotIdentifier",
+	          snaps[1]), 0);
+	for (i = 0; i < json_array_size(list); i++)
+		automated += strcmp(json_string_value(json_object_get(json_array_get(list, i), "SnapshotType")), "automated") == 0;
+	CHECK_MSG(automated >= 1, "the cluster's automated snapshot must stay");
+	json_decref(list);
+	for (k = 0; k < 3; k++)
+		free(snaps[k]);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+/* STUB_TESTS */
+
+static void remove_work_dir(void)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/pre.log", work_dir);
+	remove(path);
+	snprintf(path, sizeof path, "%s/post.log", work_dir);
+	remove(path);
+	rmdir(work_dir);
+}
+
+int main(void)
+{
+	const char *endpoint = getenv("CIHA_TEST_ENDPOINT");
+	if (!endpoint || !*endpoint)
+		CHECK_SKIP("CIHA_TEST_ENDPOINT is not set: run through tests/run (or make check with moto server)");
+	if (ciha_global_init(0) != CIHA_OK)
+		return 1;
+	setenv("CIHA_TEST_BACKOFF_SCALE", "0.01", 1);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_RETRY_MODE");
+	snprintf(run_id, sizeof run_id, "r%ld%ld", (long)getpid(), (long)(time(NULL) % 100000));
+	t0 = (int64_t)time(NULL);
+	snprintf(work_dir, sizeof work_dir, "/tmp/ciha-snapshots-XXXXXX");
+	if (!mkdtemp(work_dir) ||
+	    ciha_credentials_provider_new_static(&creds, "AKIDEXAMPLE", SECRET, NULL) != CIHA_OK)
+		return 1;
+	moto = client_for(endpoint, "us-east-1", 0);
+	moto_west = client_for(endpoint, "us-west-2", 0);
+
+	RUN(test_take__targets_by_tag_and_id_with_our_tags_and_cron_safe_skip);
+	RUN(test_take__unknown_target_is_named);
+	RUN(test_rotate__keep_last_dry_run_then_real_foreign_untouched);
+	RUN(test_run__hooks_and_a_failing_pre_hook_keeps_that_target_whole);
+	RUN(test_restore__volume_from_newest_and_from_a_snapshot_id);
+	RUN(test_restore__db_after_the_instance_was_deleted);
+	RUN(test_copy__to_us_west_2_tagged_idempotent_and_rotated);
+	RUN(test_cluster__take_and_rotate);
+
+	ciha_client_free(moto);
+	ciha_client_free(moto_west);
+	ciha_credentials_provider_release(creds);
+	ciha_global_cleanup();
+	remove_work_dir();
+	return CHECK_DONE("test_moto_snapshots");
+}

@@ -55,6 +55,25 @@ int ciha__stack_wait_since(char **out_status, ciha_client *c, const char *stack,
 /* Root-cause failed resources since `after_event_id`: "Db (AWS::RDS::DBInstance): reason; ..." */
 int ciha__stack_failure_summary(char **out, ciha_client *c, const char *stack, const char *after_event_id);
 
+/* ---- helpers shared by the lifecycle modules (stack_wait.c) ---- */
+/* Member `key` of a decoded object as a non-empty string, or NULL. */
+const char *ciha__stack_str(const json_t *o, const char *key);
+/* Every resource summary of the stack (ListStackResources, all pages) as a new JSON array. */
+int ciha__stack_resources(json_t **out, ciha_client *c, const char *stack);
+/* CIHA_EUNSUPPORTED naming `what` unless 0 < version <= known. */
+int ciha__stack_options_check(unsigned int version, unsigned int known, const char *what);
+/* Case-insensitive substring test; NULL haystack never matches. */
+int ciha__stack_contains_ci(const char *haystack, const char *needle);
+
 /* The stack's description as JSON (DescribeStacks member), CIHA_ENOTFOUND when absent. */
 int ciha__stack_describe_json(json_t **out, ciha_client *c, const char *stack);
+
+/* ---- shared helpers (stack_describe.c) ---- */
+/* A CloudFormation call that takes `params` (NULL: out of memory). "Stack ... does not
+ * exist" (ValidationError) becomes CIHA_ENOTFOUND naming `stack`; failures are copied
+ * into the client's error. `out` may be NULL. */
+int ciha__stack_call(json_t **out, ciha_client *c, const char *action, json_t *params, const char *stack);
+/* JSON text (indented, key order kept) of `o`, which it takes (NULL: out of memory),
+ * as a new string (ciha_free). */
+int ciha__stack_json_text(char **out, json_t *o);
 #endif

@@ -76,4 +76,7 @@ int ciha__stack_call(json_t **out, ciha_client *c, const char *action, json_t *p
 /* JSON text (indented, key order kept) of `o`, which it takes (NULL: out of memory),
  * as a new string (ciha_free). */
 int ciha__stack_json_text(char **out, json_t *o);
+/* CIHA_EINVAL (message starting with `what`) unless the text is a stack policy: a JSON
+ * object with a "Statement" array, at most 16384 bytes (stack_protect.c). */
+int ciha__stack_policy_check(const char *policy_json, const char *what);
 #endif

@@ -180,7 +180,7 @@ static int apply_short_tag(json_t **node, const char *tag, const yaml_reader *r,
 	size_t i;
 	int rc = CIHA_OK;
 	if (strcmp(name, "Ref") == 0 || strcmp(name, "Condition") == 0) {
-		snprintf(key, sizeof(key), "%s", name);
+		snprintf(key, sizeof(key), "%.40s", name);
 		args = json_incref(*node);
 	} else if (strcmp(name, "GetAtt") == 0) {
 		snprintf(key, sizeof(key), "Fn::GetAtt");
@@ -192,7 +192,7 @@ static int apply_short_tag(json_t **node, const char *tag, const yaml_reader *r,
 			snprintf(what, sizeof(what), "unknown tag %.100s", tag);
 			return yaml_fail(r, m, what);
 		}
-		snprintf(key, sizeof(key), "Fn::%s", name);
+		snprintf(key, sizeof(key), "Fn::%.40s", name);
 		args = json_incref(*node);
 	}
 	if (rc != CIHA_OK)

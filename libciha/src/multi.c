@@ -126,8 +126,11 @@ void ciha__multi_free(ciha__multi *m)
 
 void ciha__multi_stats_get(const ciha__multi *m, ciha__multi_stats *out)
 {
+	int i;
 	*out = m->stats;
 	out->final_limit = m->limit;
+	for (i = 0; i < m->concurrency; i++)
+		out->connections += ciha__http_connections_opened(m->slots[i].http);
 }
 
 /* ---- queueing ---------------------------------------------------------------------- */

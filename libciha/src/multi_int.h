@@ -32,6 +32,7 @@ typedef struct {
 	int peak_in_flight;
 	int final_limit;      /* the concurrency limit at the end */
 	int min_limit;        /* the lowest the limit went */
+	long connections;     /* new connections opened (keep-alive reuses them) */
 } ciha__multi_stats;
 void ciha__multi_stats_get(const ciha__multi *m, ciha__multi_stats *out);
 #endif

@@ -874,7 +874,424 @@ static void test_cluster__take_and_rotate(void)
 	ciha_snapshot_policy_free(p);
 }
 
-/* STUB_TESTS */
+/* ---- the fixture server: tests/tools/awsstub.py --------------------------------------------- */
+
+static FILE *stub_pipe;
+static long stub_pid;
+static char stub_url[64];
+static ciha__http *control;
+static ciha_client *stub;
+
+static void stub_start(void)
+{
+	const char *srcdir = getenv("CIHA_SRCDIR") ? getenv("CIHA_SRCDIR") : ".";
+	char cmd[1024], line[128];
+	long port = 0;
+	snprintf(cmd, sizeof cmd, "exec python3 '%s/tests/tools/awsstub.py' --max-seconds 300", srcdir);
+	stub_pipe = popen(cmd, "r");
+	if (!stub_pipe)
+		CHECK_SKIP("cannot run python3 for tests/tools/awsstub.py");
+	while (fgets(line, sizeof line, stub_pipe)) {
+		sscanf(line, "PORT %ld", &port);
+		if (sscanf(line, "PID %ld", &stub_pid) == 1)
+			break;
+	}
+	if (!port || !stub_pid) {
+		fprintf(stderr, "awsstub.py did not start (is python3 installed? CIHA_SRCDIR=%s)\n", srcdir);
+		exit(1);
+	}
+	snprintf(stub_url, sizeof stub_url, "http://127.0.0.1:%ld", port);
+}
+
+static void stub_stop(void)
+{
+	kill((pid_t)stub_pid, SIGTERM);
+	pclose(stub_pipe);
+}
+
+/* A control request; the parsed JSON answer (new reference, never NULL). */
+static json_t *stub_control(const char *method, const char *path, const char *body)
+{
+	ciha__http_request req;
+	ciha__http_response resp;
+	char url[128];
+	json_t *answer = NULL;
+	memset(&req, 0, sizeof req);
+	snprintf(url, sizeof url, "%s%s", stub_url, path);
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.timeout_ms = 10000;
+	ciha__http_response_init(&resp);
+	if (ciha__http_perform(control, &req, &resp) == CIHA_OK && resp.outcome == CIHA__HTTP_OK && resp.status == 200)
+		answer = json_loadb(resp.body.ptr, resp.body.len, 0, NULL);
+	CHECK_MSG(answer != NULL, "%s %s failed: %ld %s", method, path, resp.status, resp.transport_error);
+	ciha__http_response_dispose(&resp);
+	return answer ? answer : json_object();
+}
+
+/* Forget everything, then load `state` (stolen). */
+static void stub_load(json_t *state)
+{
+	char *text = json_dumps(state, JSON_COMPACT);
+	json_decref(stub_control("POST", "/__stub/reset", ""));
+	json_decref(stub_control("POST", "/__stub/state", text));
+	free(text);
+	json_decref(state);
+}
+
+static void stub_update(const char *json_text)
+{
+	json_decref(stub_control("POST", "/__stub/state", json_text));
+}
+
+/* Requests of `action` in the log; with `token_key`, their tokens in order into `tokens` ("" for none). */
+static size_t logged(const char *action, const char *token_key, char tokens[][16], size_t max)
+{
+	json_t *log = stub_control("GET", "/__stub/log", NULL);
+	size_t i, n = 0;
+	for (i = 0; i < json_array_size(log); i++) {
+		const json_t *form = json_object_get(json_array_get(log, i), "form");
+		if (strcmp(json_string_value(json_object_get(form, "Action")) ? json_string_value(json_object_get(form,
+		           "Action")) : "", action) != 0)
+			continue;
+		if (token_key && n < max)
+			snprintf(tokens[n], 16, "%s", json_string_value(json_object_get(form, token_key)) ?
+			         json_string_value(json_object_get(form, token_key)) : "");
+		n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+static size_t logged_count(const char *action)
+{
+	return logged(action, NULL, NULL, 0);
+}
+
+static void iso(char out[32], int64_t t)
+{
+	time_t when = (time_t)t;
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
+}
+
+/* Our snapshot k of `target` under `policy` at start + k days, as awsstub state. */
+static json_t *stub_snapshot(int rds, const char *target, const char *policy, int k, int64_t start)
+{
+	char id[96], when[32];
+	iso(when, start + (int64_t)k * DAY);
+	snprintf(id, sizeof id, rds ? "ciha-%s-%04d" : "snap-%s-%04d", target + (rds ? 0 : 4), k);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "id", id, rds ? "db" : "volume", target,
+	                 "time", (json_int_t)(start + (int64_t)k * DAY), rds ? "status" : "state",
+	                 rds ? "available" : "completed", "type", "manual", "tags", "ciha:managed-by", "libciha",
+	                 "ciha:policy", policy, "ciha:source", target, "ciha:created", when);
+}
+
+/* State with `volumes` and `dbs` (NULL-terminated) each holding n of our snapshots. */
+static json_t *stub_state(const char *const *volumes, const char *const *dbs, const char *policy, int n, int64_t start)
+{
+	json_t *state = json_pack("{s:[], s:[], s:[], s:[]}", "volumes", "dbs", "snapshots", "db_snapshots");
+	int k;
+	for (; volumes && *volumes; volumes++) {
+		json_array_append_new(json_object_get(state, "volumes"), json_pack("{s:s, s:s, s:{s:s}}", "id", *volumes,
+		                      "az", "us-east-1a", "tags", "Backup", "daily"));
+		for (k = 0; k < n; k++)
+			json_array_append_new(json_object_get(state, "snapshots"), stub_snapshot(0, *volumes, policy, k, start));
+	}
+	for (; dbs && *dbs; dbs++) {
+		json_array_append_new(json_object_get(state, "dbs"), json_pack("{s:s, s:{s:s}}", "id", *dbs, "tags", "Backup",
+		                      "daily"));
+		for (k = 0; k < n; k++)
+			json_array_append_new(json_object_get(state, "db_snapshots"), stub_snapshot(1, *dbs, policy, k, start));
+	}
+	return state;
+}
+
+/* Ids of the snapshots of `target` the stub holds now, sorted, comma-separated, with the target part dropped. */
+static void stub_holds(char *out, size_t size, int rds, const char *target)
+{
+	json_t *state = stub_control("GET", "/__stub/state", NULL);
+	const json_t *list = json_object_get(state, rds ? "db_snapshots" : "snapshots");
+	size_t i, used = 0;
+	out[0] = '\0';
+	for (i = 0; i < json_array_size(list); i++) {
+		const json_t *snap = json_array_get(list, i);
+		const char *id = json_string_value(json_object_get(snap, "id"));
+		if (strcmp(json_string_value(json_object_get(snap, rds ? "db" : "volume")), target) != 0)
+			continue;
+		used += (size_t)snprintf(out + used, size > used ? size - used : 0, "%s%s", used ? "," : "",
+		                         strrchr(id, '-') ? strrchr(id, '-') + 1 : id);
+	}
+	json_decref(state);
+}
+
+static ciha_snapshot_policy *stub_policy(int keep)
+{
+	ciha_snapshot_policy *p = NULL;
+	CHECK(ciha_snapshot_policy_new(&p, "nightly") == CIHA_OK);
+	CHECK(ciha_snapshot_policy_set_keep_last(p, keep) == CIHA_OK);
+	return p;
+}
+
+static void test_stub__list_and_rotate_read_every_page(void)
+{
+	static const char *const volumes[] = { "vol-0000000000000aaa1", NULL };
+	static const char *const dbs[] = { "db-pages", NULL };
+	json_t *state = stub_state(volumes, dbs, "nightly", 100, t0 - 100 * DAY);
+	ciha_snapshot_selector *s = select_ids(volumes[0], dbs[0]);
+	ciha_snapshot_policy *p = stub_policy(7);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char tokens[8][16], held[4096];
+	int k;
+	for (k = 0; k < 5; k++)   /* someone else's snapshots, untagged */
+		json_array_append_new(json_object_get(state, "snapshots"), json_pack("{s:s, s:s, s:I, s:s}", "id",
+		                      k == 0 ? "snap-foreign-0" : k == 1 ? "snap-foreign-1" : k == 2 ? "snap-foreign-2" :
+		                      k == 3 ? "snap-foreign-3" : "snap-foreign-4", "volume", volumes[0],
+		                      "time", (json_int_t)(t0 - 500 * DAY), "state", "completed"));
+	json_array_append_new(json_object_get(state, "db_snapshots"), json_pack("{s:s, s:s, s:I, s:s}", "id",
+	                      "rds:db-pages-2020-01-01-00-00", "db", dbs[0], "time", (json_int_t)(t0 - 900 * DAY),
+	                      "type", "automated"));
+	json_object_set_new(state, "page_size", json_integer(40));
+	stub_load(state);
+
+	CHECK_INT(ciha_snapshot_list(&r, stub, s, p), CIHA_OK);
+	CHECK_INT(count_for(r, "list", volumes[0]), 105);
+	CHECK_INT(count_for(r, "list", dbs[0]), 101);
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged("DescribeSnapshots", "NextToken", tokens, 8), 3);
+	CHECK_STR(tokens[0], "");
+	CHECK_STR(tokens[1], "40");
+	CHECK_STR(tokens[2], "80");
+	CHECK_INT(logged("DescribeDBSnapshots", "Marker", tokens, 8), 3);
+	CHECK_STR(tokens[2], "80");
+
+	CHECK_INT(ciha_snapshot_rotate(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 93);
+	CHECK_INT(count_for(r, "delete", dbs[0]), 93);
+	CHECK_INT(ciha_snapshot_report_failures(r), 0);
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged_count("DescribeSnapshots"), 6);
+	CHECK_INT(logged_count("DeleteSnapshot"), 93);
+	CHECK_INT(logged_count("DeleteDBSnapshot"), 93);
+	stub_holds(held, sizeof held, 0, volumes[0]);
+	CHECK_STR(held, "0093,0094,0095,0096,0097,0098,0099,0,1,2,3,4");
+	stub_holds(held, sizeof held, 1, dbs[0]);
+	CHECK_STR(held, "0093,0094,0095,0096,0097,0098,0099,00");
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_stub__targets_by_tag_across_pages(void)
+{
+	json_t *state = json_pack("{s:[], s:i}", "volumes", "page_size", 40);
+	ciha_snapshot_selector *s = NULL;
+	ciha_snapshot_policy *p = stub_policy(3);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char id[32];
+	int k;
+	for (k = 0; k < 90; k++) {
+		snprintf(id, sizeof id, "vol-%017d", k);
+		json_array_append_new(json_object_get(state, "volumes"), json_pack("{s:s, s:{s:s}}", "id", id, "tags",
+		                      "Backup", k % 18 == 5 ? "weekly" : "daily"));
+	}
+	stub_load(state);
+	CHECK(ciha_snapshot_selector_new(&s) == CIHA_OK);
+	CHECK(ciha_snapshot_selector_add_tag(s, "Backup", "daily", 1u << CIHA_SNAPSHOT_EBS) == CIHA_OK);
+	o.dry_run = 1;
+	CHECK_INT(ciha_snapshot_take(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_action(r, "create"), 85);
+	CHECK(find_item(r, "create", "vol-00000000000000005") < 0);
+	CHECK(find_item(r, "create", "vol-00000000000000089") >= 0);
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged_count("DescribeVolumes"), 3);
+	CHECK_INT(logged_count("DescribeDBInstances"), 0);   /* EBS only */
+	CHECK_INT(logged_count("CreateSnapshot"), 0);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+typedef struct {
+	int events;
+	char first[32], last[32];
+	int last_percent;
+} progress_seen;
+
+static int record_progress(const ciha_snapshot_event *ev, void *payload)
+{
+	progress_seen *seen = payload;
+	if (!seen->events++)
+		snprintf(seen->first, sizeof seen->first, "%s", ev->state);
+	snprintf(seen->last, sizeof seen->last, "%s", ev->state);
+	seen->last_percent = ev->progress_percent;
+	return 0;
+}
+
+static void test_stub__wait_reports_progress_until_completed(void)
+{
+	static const char *const volumes[] = { "vol-00000000000000wa1", NULL };
+	static const char *const dbs[] = { "db-wait", NULL };
+	json_t *state = stub_state(volumes, dbs, "nightly", 0, t0);
+	ciha_snapshot_selector *s = select_ids(volumes[0], dbs[0]);
+	ciha_snapshot_policy *p = stub_policy(3);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	progress_seen seen;
+	long i;
+	json_object_set_new(state, "pending_polls", json_integer(3));
+	stub_load(state);
+	memset(&seen, 0, sizeof seen);
+	o.wait = 1;
+	o.progress = record_progress;
+	o.progress_payload = &seen;
+	CHECK_MSG(ciha_snapshot_take(&r, stub, s, p, &o) == CIHA_OK, "%s", ciha_error_message(ciha_client_error(stub)));
+	CHECK_MSG(seen.events >= 6, "%d progress events", seen.events);   /* 3 polls each */
+	CHECK_STR(seen.first, "pending");
+	CHECK(strcmp(seen.last, "completed") == 0 || strcmp(seen.last, "available") == 0);
+	CHECK_INT(seen.last_percent, 100);
+	i = find_item(r, "create", volumes[0]);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) == CIHA_OK);
+	i = find_item(r, "create", dbs[0]);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) == CIHA_OK);
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged_count("DescribeSnapshots"), 1 + 3);   /* the history, then 3 polls */
+	CHECK_INT(logged_count("DescribeDBSnapshots"), 1 + 3);
+	/* a callback that says stop ends the wait */
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_stub__snapshot_in_error_fails_its_target_and_deletes_nothing_there(void)
+{
+	static const char *const volumes[] = { "vol-00000000000000ok1", "vol-0000000000000bad1", NULL };
+	json_t *state = stub_state(volumes, NULL, "nightly", 5, t0 - 5 * DAY);
+	ciha_snapshot_selector *s = select_ids(volumes[0], NULL);
+	ciha_snapshot_policy *p = stub_policy(2);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char held[512];
+	long i;
+	json_object_set_new(state, "pending_polls", json_integer(2));
+	json_object_set_new(state, "final_states", json_pack("{s:s}", volumes[1], "error"));
+	stub_load(state);
+	CHECK(ciha_snapshot_selector_add_volume(s, volumes[1]) == CIHA_OK);
+	o.wait = 1;
+	CHECK(ciha_snapshot_run(&r, stub, s, p, &o) != CIHA_OK);
+	CHECK_INT(ciha_snapshot_report_failures(r), 1);
+	i = find_item(r, "create", volumes[1]);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) != CIHA_OK);
+	CHECK(i >= 0 && ciha_snapshot_report_message(r, (size_t)i) &&
+	      strstr(ciha_snapshot_report_message(r, (size_t)i), "error") != NULL);
+	CHECK_INT(count_for(r, "delete", volumes[1]), 0);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 4);
+	i = find_item(r, "create", volumes[0]);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) == CIHA_OK);
+	ciha_snapshot_report_free(r);
+	stub_holds(held, sizeof held, 0, volumes[1]);
+	CHECK_MSG(strncmp(held, "0000,0001,0002,0003,0004,", 25) == 0, "%s", held);
+	CHECK_INT(logged_count("DeleteSnapshot"), 4);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_stub__rds_quota_preflight_refuses_the_take(void)
+{
+	static const char *const dbs[] = { "db-quota", NULL };
+	json_t *state = stub_state(NULL, dbs, "nightly", 3, t0 - 3 * DAY);
+	ciha_snapshot_selector *s = select_ids(NULL, dbs[0]);
+	ciha_snapshot_policy *p = stub_policy(7);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	long i;
+	json_object_set_new(state, "quota", json_pack("{s:{s:i}}", "ManualSnapshots", "max", 3));
+	stub_load(state);
+	CHECK(ciha_snapshot_take(&r, stub, s, p, &o) != CIHA_OK);
+	i = find_item(r, "create", dbs[0]);
+	CHECK(i >= 0 && ciha_snapshot_report_outcome(r, (size_t)i) != CIHA_OK);
+	CHECK_MSG(i >= 0 && ciha_snapshot_report_message(r, (size_t)i) &&
+	          strstr(ciha_snapshot_report_message(r, (size_t)i), "ManualSnapshots quota reached: 3 of 3 used"),
+	          "%s", i >= 0 && ciha_snapshot_report_message(r, (size_t)i) ? ciha_snapshot_report_message(r, (size_t)i) : "");
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged_count("DescribeAccountAttributes"), 1);
+	CHECK_INT(logged_count("CreateDBSnapshot"), 0);
+	/* room again: the take goes through */
+	stub_update("{\"quota\": {\"ManualSnapshots\": {\"max\": 4}}}");
+	CHECK_INT(ciha_snapshot_take(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_action(r, "create"), 1);
+	ciha_snapshot_report_free(r);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_stub__half_way_failure_then_the_next_run_converges(void)
+{
+	static const char *const volumes[] = { "vol-000000000000fault", "vol-0000000000000calm", NULL };
+	json_t *state = stub_state(volumes, NULL, "nightly", 12, t0 - 12 * DAY);
+	ciha_snapshot_selector *s = select_ids(volumes[0], NULL);
+	ciha_snapshot_policy *p = stub_policy(4);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char faulty[512], calm[512];
+	long i;
+	json_object_set_new(state, "fail_delete", json_pack("{s:i}", "snap-000000000000fault-0002", 500));
+	stub_load(state);
+	CHECK(ciha_snapshot_selector_add_volume(s, volumes[1]) == CIHA_OK);
+	CHECK(ciha_snapshot_rotate(&r, stub, s, p, &o) != CIHA_OK);
+	CHECK_INT(ciha_snapshot_report_failures(r), 1);
+	i = find_snapshot(r, "snap-000000000000fault-0002");
+	CHECK(i >= 0 && strcmp(ciha_snapshot_report_action(r, (size_t)i), "delete") == 0 &&
+	      ciha_snapshot_report_outcome(r, (size_t)i) != CIHA_OK && ciha_snapshot_report_message(r, (size_t)i));
+	CHECK_INT(count_for(r, "delete", volumes[0]), 8);
+	CHECK_INT(count_for(r, "delete", volumes[1]), 8);
+	check_report_json(r, 0);
+	ciha_snapshot_report_free(r);
+	stub_holds(faulty, sizeof faulty, 0, volumes[0]);
+	CHECK_STR(faulty, "0002,0008,0009,0010,0011");
+	/* the fault is gone: the next run deletes what is left and nothing more */
+	stub_update("{\"fail_delete\": {\"snap-000000000000fault-0002\": 0}}");
+	CHECK_MSG(ciha_snapshot_rotate(&r, stub, s, p, &o) == CIHA_OK, "%s", ciha_error_message(ciha_client_error(stub)));
+	CHECK_INT(count_action(r, "delete"), 1);
+	ciha_snapshot_report_free(r);
+	stub_holds(faulty, sizeof faulty, 0, volumes[0]);
+	stub_holds(calm, sizeof calm, 0, volumes[1]);
+	CHECK_STR(faulty, calm);
+	CHECK_STR(calm, "0008,0009,0010,0011");
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
+static void test_stub__snapshot_in_use_is_kept_and_reported(void)
+{
+	static const char *const volumes[] = { "vol-0000000000000used", NULL };
+	static const char *const dbs[] = { "db-used", NULL };
+	json_t *state = stub_state(volumes, dbs, "nightly", 4, t0 - 4 * DAY);
+	ciha_snapshot_selector *s = select_ids(volumes[0], dbs[0]);
+	ciha_snapshot_policy *p = stub_policy(2);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char held[256];
+	long i;
+	json_object_set_new(state, "in_use", json_pack("[s, s]", "snap-0000000000000used-0000", "ciha-db-used-0000"));
+	stub_load(state);
+	CHECK_MSG(ciha_snapshot_rotate(&r, stub, s, p, &o) == CIHA_OK, "%s", ciha_error_message(ciha_client_error(stub)));
+	CHECK_INT(ciha_snapshot_report_failures(r), 0);
+	i = find_snapshot(r, "snap-0000000000000used-0000");
+	CHECK(i >= 0 && strcmp(ciha_snapshot_report_action(r, (size_t)i), "keep") == 0 &&
+	      strstr(ciha_snapshot_report_reason(r, (size_t)i), "in use") != NULL);
+	i = find_snapshot(r, "ciha-db-used-0000");
+	CHECK(i >= 0 && strcmp(ciha_snapshot_report_action(r, (size_t)i), "keep") == 0);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 1);
+	ciha_snapshot_report_free(r);
+	stub_holds(held, sizeof held, 0, volumes[0]);
+	CHECK_STR(held, "0000,0002,0003");
+	stub_holds(held, sizeof held, 1, dbs[0]);
+	CHECK_STR(held, "0000,0002,0003");
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
 
 static void remove_work_dir(void)
 {
@@ -913,6 +1330,21 @@ int main(void)
 	RUN(test_restore__db_after_the_instance_was_deleted);
 	RUN(test_copy__to_us_west_2_tagged_idempotent_and_rotated);
 	RUN(test_cluster__take_and_rotate);
+
+	stub_start();
+	if (ciha__http_new(&control, NULL) != CIHA_OK)
+		return 1;
+	stub = client_for(stub_url, "us-east-1", 2);
+	RUN(test_stub__list_and_rotate_read_every_page);
+	RUN(test_stub__targets_by_tag_across_pages);
+	RUN(test_stub__wait_reports_progress_until_completed);
+	RUN(test_stub__snapshot_in_error_fails_its_target_and_deletes_nothing_there);
+	RUN(test_stub__rds_quota_preflight_refuses_the_take);
+	RUN(test_stub__half_way_failure_then_the_next_run_converges);
+	RUN(test_stub__snapshot_in_use_is_kept_and_reported);
+	ciha_client_free(stub);
+	ciha__http_free(control);
+	stub_stop();
 
 	ciha_client_free(moto);
 	ciha_client_free(moto_west);

@@ -378,6 +378,7 @@ def merge_state(update):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True   # headers and body go out without a delayed-ACK stall
 
     def log_message(self, fmt, *args):  # quiet
         pass

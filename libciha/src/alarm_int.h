@@ -71,8 +71,6 @@ int ciha__alarm_put_params(json_t **out, const ciha_alarm_spec *spec, const char
 int ciha__alarm_describe_prefix(json_t **out, ciha_client *client, const char *prefix);
 /* Does the alarm with this ARN carry the managed tag? *managed = 1/0. */
 int ciha__alarm_is_managed(int *managed, ciha_client *client, const char *alarm_arn);
-/* Is this JSON string array (or absent/"" element) exactly [value]? */
-int ciha__alarm_actions_are(const json_t *actions, const char *value);
 
 typedef struct {
 	const char *action;     /* static: "create", "update", "delete", "unchanged" */

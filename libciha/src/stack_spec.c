@@ -491,7 +491,7 @@ int ciha__stack_spec_parameters(json_t **out, ciha_client *c, const ciha_stack_s
 			rc = oom();
 	if (rc != CIHA_OK) {
 		json_decref(list);
-		return ciha__client_fail(c, rc);
+		return c ? ciha__client_fail(c, rc) : rc;
 	}
 	*out = list;
 	return CIHA_OK;

@@ -374,7 +374,7 @@ int ciha__template_parse(json_t **out, const char *body, const char *source)
 		i++;
 	if (i == len)
 		return ciha__error_raise(CIHA_EINVAL, "%s: the template is empty", source);
-	if (body[i] == '{')
+	if (body[i] == '{' || body[i] == '[')
 		return parse_json(out, body, len, source);
 	return parse_yaml(out, body, len, source);
 }

@@ -11,6 +11,9 @@
  * instances with M manual snapshots each. Control requests (not counted):
  *   GET /_reset?volumes=200&snapshots=50&dbs=0&dbsnapshots=0&policy=bench
  *   GET /_stats       counters as "name value" lines
+ *   GET /_expired?keep=7           the ids keep-7 would delete now, one a line
+ *   GET /_check?keep=7&upto=V      "ok" when the first V volumes (all by default)
+ *                                  kept exactly their newest 7 and the rest all
  *
  * Usage: stub [PORT]   (0 or absent: any free port; prints "port N" on stdout) */
 #define _GNU_SOURCE
@@ -913,12 +916,13 @@ static void expired_ids(response *r, int keep)
 	}
 }
 
-/* "ok" when every volume has exactly its newest `keep` snapshots left. */
-static void check_kept(response *r, int keep)
+/* "ok" when each of the first `upto` volumes has exactly its newest `keep`
+ * snapshots left and the others have all of theirs. */
+static void check_kept(response *r, int keep, int upto)
 {
 	for (int v = 0; v < st.volumes; v++)
 		for (int k = 0; k < st.per_volume; k++) {
-			int should_remain = k >= st.per_volume - keep;
+			int should_remain = v >= upto || k >= st.per_volume - keep;
 			if (st.snap_deleted[(long)v * st.per_volume + k] == should_remain) {
 				buf_printf(&r->body, "bad: volume %d snapshot %d %s\n", v, k, should_remain ? "deleted" : "left");
 				return;
@@ -960,7 +964,7 @@ static void control(response *r, const char *path, char *query)
 	if (strcmp(path, "/_expired") == 0)
 		return expired_ids(r, (int)param_long(&p, "keep", 7));
 	if (strcmp(path, "/_check") == 0)
-		return check_kept(r, (int)param_long(&p, "keep", 7));
+		return check_kept(r, (int)param_long(&p, "keep", 7), (int)param_long(&p, "upto", st.volumes));
 	r->status = 404;
 	buf_str(&r->body, "not found\n");
 }

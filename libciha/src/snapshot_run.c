@@ -173,6 +173,27 @@ static int create_snapshot(run_ctx *ctx, target_run *tr, ciha__snap *out)
 	return rc;
 }
 
+/* A dry run's rotation plans with the snapshot the real run would take: completed
+ * when the run waits for it, else still pending (and so not counted yet). */
+static int plan_new_snapshot(run_ctx *ctx, target_run *tr)
+{
+	ciha__snap planned;
+	memset(&planned, 0, sizeof(planned));
+	planned.kind = tr->target->kind;
+	planned.created = ctx->now;
+	planned.state = ctx->opts->wait ? CIHA__SNAP_COMPLETED : CIHA__SNAP_PENDING;
+	planned.progress = -1;
+	planned.managed = 1;
+	planned.target = ciha__strdup(tr->target->id);
+	planned.raw_state = ciha__strdup("planned");
+	planned.policy = ciha__strdup(ctx->policy->name);
+	if (!planned.target || !planned.raw_state || !planned.policy) {
+		ciha__snap_dispose(&planned);
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	}
+	return snaps_push(tr, &planned);
+}
+
 static int take_target(run_ctx *ctx, target_run *tr)
 {
 	const ciha__snap *newest = newest_of_policy(tr, ctx->policy);
@@ -192,9 +213,11 @@ static int take_target(run_ctx *ctx, target_run *tr)
 	}
 	snprintf(reason, sizeof(reason), newest ? "newest snapshot is older than the policy's interval"
 	                                        : "no snapshot under policy '%s' yet", ctx->policy->name);
-	if (ctx->opts->dry_run)
-		return ciha__report_add(ctx->report, "create", tr->target->kind, tr->target->id, NULL, reason, CIHA_EAGAIN,
-		                        NULL, ctx->now) < 0 ? ciha__error_raise(CIHA_ENOMEM, "out of memory") : CIHA_OK;
+	if (ctx->opts->dry_run) {
+		tr->create_item = ciha__report_add(ctx->report, "create", tr->target->kind, tr->target->id, NULL, reason,
+		                                   CIHA_EAGAIN, NULL, ctx->now);
+		return tr->create_item < 0 ? ciha__error_raise(CIHA_ENOMEM, "out of memory") : plan_new_snapshot(ctx, tr);
+	}
 	rc = create_snapshot(ctx, tr, &created);
 	if (rc != CIHA_OK && created.id == NULL) {
 		tr->failed = 1;
@@ -453,6 +476,18 @@ static int run_targets(run_ctx *ctx, const ciha__target *targets, size_t n, int 
 	return rc;
 }
 
+/* One line for the whole run that names the first failure, so a cron mail says what broke. */
+static int raise_failures(int code, const ciha_snapshot_report *r)
+{
+	size_t i;
+	for (i = 0; i < r->count; i++)
+		if (r->items[i].outcome != CIHA_OK && r->items[i].outcome != CIHA_EAGAIN)
+			return ciha__error_raise(code, "%zu of the run's items failed; first: %s %s: %s",
+			                         ciha_snapshot_report_failures(r), r->items[i].action, r->items[i].target,
+			                         r->items[i].message ? r->items[i].message : ciha_strerror(r->items[i].outcome));
+	return ciha__error_raise(code, "the run failed; see the report");
+}
+
 static int run(ciha_snapshot_report **out, ciha_client *c, const ciha_snapshot_selector *sel,
                const ciha_snapshot_policy *p, const ciha_snapshot_options *opts, int mode)
 {
@@ -488,8 +523,7 @@ static int run(ciha_snapshot_report **out, ciha_client *c, const ciha_snapshot_s
 	}
 	*out = ctx.report;
 	if (ctx.first_error != CIHA_OK)
-		return ciha__client_fail(c, ciha__error_raise(ctx.first_error, "%zu of the run's items failed; "
-		                         "see the report", ciha_snapshot_report_failures(ctx.report)));
+		return ciha__client_fail(c, raise_failures(ctx.first_error, ctx.report));
 	return CIHA_OK;
 }
 

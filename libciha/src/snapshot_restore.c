@@ -25,14 +25,23 @@ static int waiter_init(waiter *w, const ciha_snapshot_options *opts, long defaul
 	return CIHA_OK;
 }
 
-/* Report progress; sleep until the next poll. CIHA_EAGAIN means poll again. */
-static int waiter_step(waiter *w, ciha_snapshot_kind kind, const char *target, const char *id, const char *state)
+static int waiter_report(const waiter *w, ciha_snapshot_kind kind, const char *target, const char *id,
+                         const char *state)
 {
 	if (w->opts->progress) {
 		ciha_snapshot_event ev = { CIHA_SNAPSHOT_EVENT_VERSION, kind, target, id, state, -1 };
 		if (w->opts->progress(&ev, w->opts->progress_payload) != 0)
 			return ciha__error_raise(CIHA_EUSER, "the progress callback stopped the wait for %s", target);
 	}
+	return CIHA_OK;
+}
+
+/* Report progress; sleep until the next poll. CIHA_EAGAIN means poll again. */
+static int waiter_step(waiter *w, ciha_snapshot_kind kind, const char *target, const char *id, const char *state)
+{
+	int rc = waiter_report(w, kind, target, id, state);
+	if (rc != CIHA_OK)
+		return rc;
 	if (ciha__mono_ms() + w->poll_ms > w->deadline)
 		return ciha__error_raise(CIHA_ETIMEOUT, "%s is still %s when the wait timed out", target, state);
 	ciha__sleep_ms(w->poll_ms);
@@ -88,7 +97,7 @@ static int wait_volume(ciha_client *c, const char *volume_id, waiter *w)
 		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
 		json_decref(r);
 		if (strcmp(state_copy, "available") == 0 || strcmp(state_copy, "in-use") == 0)
-			return waiter_step(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy) == CIHA_EUSER ? CIHA_EUSER : CIHA_OK;
+			return waiter_report(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy);
 		if (state_in(state_copy, bad))
 			return ciha__error_raise(CIHA_EAWS, "restored volume %s ended in state %s", volume_id, state_copy);
 		if ((rc = waiter_step(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy)) != CIHA_EAGAIN)
@@ -170,7 +179,7 @@ static int wait_db(ciha_client *c, const char *db_id, waiter *w)
 		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
 		json_decref(r);
 		if (strcmp(state_copy, "available") == 0)
-			return waiter_step(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy) == CIHA_EUSER ? CIHA_EUSER : CIHA_OK;
+			return waiter_report(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy);
 		if (state_in(state_copy, bad))
 			return ciha__error_raise(CIHA_EAWS, "restored DB instance %s ended in state %s", db_id, state_copy);
 		if ((rc = waiter_step(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy)) != CIHA_EAGAIN)

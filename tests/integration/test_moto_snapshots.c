@@ -670,6 +670,7 @@ static void test_restore__volume_from_newest_and_from_a_snapshot_id(void)
 	ciha_snapshot_selector *s = select_ids(volume, NULL);
 	ciha_snapshot_policy *p = policy_keep("restore", 5);
 	ciha_snapshot_options o = options_at(0);
+	time_t started;
 	int k;
 	snaps[0] = take_at(moto, s, p, t0 - 3 * DAY, volume);
 	snaps[1] = take_at(moto, s, p, t0 + 2 * DAY, volume);
@@ -690,6 +691,13 @@ static void test_restore__volume_from_newest_and_from_a_snapshot_id(void)
 	source = restored ? volume_source_snapshot(restored) : NULL;
 	CHECK_STR(source, snaps[0]);
 	free(source);
+	ciha_free(restored);
+	restored = NULL;
+	/* the volume is available at once on moto: no poll interval is slept after that */
+	o.poll_interval_ms = 4000;
+	started = time(NULL);
+	CHECK_INT(ciha_snapshot_restore_volume(&restored, moto, snaps[1], "us-east-1b", &o), CIHA_OK);
+	CHECK_MSG(time(NULL) - started < 3, "restore took %ld s", (long)(time(NULL) - started));
 	ciha_free(restored);
 	restored = NULL;
 	CHECK_INT(ciha_snapshot_restore_volume(&restored, moto, "ami-123", "us-east-1b", &o), CIHA_EINVAL);
@@ -1262,6 +1270,38 @@ static void test_stub__half_way_failure_then_the_next_run_converges(void)
 	ciha_snapshot_policy_free(p);
 }
 
+static void test_stub__dry_run_of_run_plans_what_the_run_does(void)
+{
+	static const char *const volumes[] = { "vol-00000000000000dry", NULL };
+	ciha_snapshot_selector *s = select_ids(volumes[0], NULL);
+	ciha_snapshot_policy *p = stub_policy(2);
+	ciha_snapshot_report *r = NULL;
+	ciha_snapshot_options o = options_at(t0);
+	char held[256];
+	stub_load(stub_state(volumes, NULL, "nightly", 5, t0 - 5 * DAY));
+	o.dry_run = 1;
+	/* without waiting, the new snapshot is still pending when the rotation runs: it does not count yet */
+	CHECK_INT(ciha_snapshot_run(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_for(r, "create", volumes[0]), 1);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 3);
+	ciha_snapshot_report_free(r);
+	o.wait = 1;
+	CHECK_INT(ciha_snapshot_run(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 4);
+	CHECK(find_snapshot(r, "snap-00000000000000dry-0004") >= 0 &&
+	      strcmp(ciha_snapshot_report_action(r, (size_t)find_snapshot(r, "snap-00000000000000dry-0004")), "keep") == 0);
+	ciha_snapshot_report_free(r);
+	CHECK_INT(logged_count("CreateSnapshot") + logged_count("DeleteSnapshot"), 0);
+	o.dry_run = 0;
+	CHECK_INT(ciha_snapshot_run(&r, stub, s, p, &o), CIHA_OK);
+	CHECK_INT(count_for(r, "delete", volumes[0]), 4);
+	ciha_snapshot_report_free(r);
+	stub_holds(held, sizeof held, 0, volumes[0]);
+	CHECK_MSG(strncmp(held, "0004,", 5) == 0 && strchr(held + 5, ',') == NULL, "%s", held);
+	ciha_snapshot_selector_free(s);
+	ciha_snapshot_policy_free(p);
+}
+
 static void test_stub__snapshot_in_use_is_kept_and_reported(void)
 {
 	static const char *const volumes[] = { "vol-0000000000000used", NULL };
@@ -1342,6 +1382,7 @@ int main(void)
 	RUN(test_stub__rds_quota_preflight_refuses_the_take);
 	RUN(test_stub__half_way_failure_then_the_next_run_converges);
 	RUN(test_stub__snapshot_in_use_is_kept_and_reported);
+	RUN(test_stub__dry_run_of_run_plans_what_the_run_does);
 	ciha_client_free(stub);
 	ciha__http_free(control);
 	stub_stop();

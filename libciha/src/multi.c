@@ -390,39 +390,6 @@ static int poll_timeout_ms(const ciha__multi *m)
 	return due - now < IDLE_POLL_MS ? (int)(due - now) : IDLE_POLL_MS;
 }
 
-static multi_req *take_unfinished(ciha__multi *m)
-{
-	multi_req *q;
-	int i;
-	for (i = 0; i < m->concurrency; i++) {
-		if ((q = m->slots[i].busy)) {
-			curl_multi_remove_handle(m->curlm, ciha__http_easy(m->slots[i].http));
-			m->slots[i].busy = NULL;
-			m->in_flight--;
-			return q;
-		}
-	}
-	if ((q = m->waiting)) {
-		m->waiting = q->next;
-		return q;
-	}
-	return next_to_start(m, 0);
-}
-
-/* After a failure of the run itself (raised as rc): every unfinished request gets that error. */
-static int abandon_all(ciha__multi *m, int rc)
-{
-	struct ciha_error run_err;
-	multi_req *q;
-	memset(&run_err, 0, sizeof run_err);
-	ciha__error_copy(&run_err, ciha_error_last());
-	while ((q = take_unfinished(m)))
-		req_finish(m, q, rc, NULL, &run_err);
-	ciha__error_raise(rc, "%s", run_err.message ? run_err.message : "the concurrent run failed");
-	ciha__error_reset(&run_err);
-	return rc;
-}
-
 static int multi_failed(CURLMcode mc)
 {
 	return ciha__error_raise(mc == CURLM_OUT_OF_MEMORY ? CIHA_ENOMEM : CIHA_ERROR, "curl multi: %s",
@@ -454,5 +421,5 @@ int ciha__multi_run(ciha__multi *m, ciha__multi_done_cb cb, void *payload)
 	ciha__error_reset(&m->client->err);
 	while (rc == CIHA_OK && work_remains(m))
 		rc = run_step(m);
-	return rc == CIHA_OK ? CIHA_OK : ciha__client_fail(m->client, abandon_all(m, rc));
+	return rc == CIHA_OK ? CIHA_OK : ciha__client_fail(m->client, rc);
 }

@@ -21,8 +21,10 @@ int ciha__multi_new(ciha__multi **out, ciha_client *client, int concurrency);
 void ciha__multi_free(ciha__multi *m);
 /* Queue `action` of svc with params (encoded now; params not retained). */
 int ciha__multi_add(ciha__multi *m, const ciha__service *svc, const char *action, const json_t *params, void *user);
-/* Run everything queued; calls cb as requests finish. Returns CIHA_OK when the
- * run itself worked (individual failures go to cb), or CIHA_ENOMEM/CIHA_ERROR. */
+/* Run everything queued; calls cb once per request as it finishes. Returns
+ * CIHA_OK when the run itself worked (individual failures go to cb), or
+ * CIHA_ENOMEM/CIHA_ERROR when curl's multi handle failed: then the requests
+ * not finished get no callback and the multi handle is only good for freeing. */
 int ciha__multi_run(ciha__multi *m, ciha__multi_done_cb cb, void *payload);
 
 typedef struct {

@@ -173,31 +173,75 @@ static void queue(ciha__multi *m, const char *action, const char *key, const cha
 	json_decref(p);
 }
 
+/* A client, a multi handle on it and what the callbacks saw. */
+typedef struct {
+	ciha_client *client;
+	ciha__multi *multi;
+	outcomes *seen;
+	ciha__multi_stats stats;
+} fixture;
+
+/* Takes over `client`. */
+static void fixture_open(fixture *f, ciha_client *client, int concurrency)
+{
+	memset(f, 0, sizeof *f);
+	f->client = client;
+	f->seen = ciha__calloc(1, sizeof *f->seen);
+	CHECK_INT(ciha__multi_new(&f->multi, client, concurrency), CIHA_OK);
+}
+
+static void fixture_run(fixture *f, double *seconds)
+{
+	CHECK_INT(run_multi(f->multi, f->seen, &f->stats, seconds), CIHA_OK);
+}
+
+static void fixture_close(fixture *f)
+{
+	ciha__multi_free(f->multi);
+	ciha_client_free(f->client);
+	ciha__free(f->seen);
+}
+
+/* Requests from..to-1 of `action` without parameters. */
+static void queue_plain(fixture *f, const char *action, size_t from, size_t to)
+{
+	size_t i;
+	for (i = from; i < to; i++)
+		CHECK_INT(ciha__multi_add(f->multi, ciha__service_find("ec2"), action, NULL, (void *)(i + 1)), CIHA_OK);
+}
+
+/* Every one of the first n requests finished once, with this code. */
+static void check_each_once(const fixture *f, size_t n, int rc)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		CHECK_MSG(f->seen->calls[i] == 1, "request %zu: %d callbacks", i, f->seen->calls[i]);
+		CHECK_MSG(f->seen->rc[i] == rc, "request %zu: %d %s", i, f->seen->rc[i], f->seen->aws_code[i]);
+	}
+}
+
 /* A new volume and `n` snapshots of it, made concurrently; ids[i] are theirs. */
 static char *make_snapshots(outcomes *made, size_t n)
 {
-	ciha_client *c = client_for(moto_url, 0);
-	ciha__multi *m = NULL;
-	ciha__multi_stats stats;
+	fixture f;
 	json_t *out = NULL, *p = json_pack("{sssi}", "AvailabilityZone", "us-east-1a", "Size", 1);
 	char *volume = NULL;
 	size_t i;
-	if (ciha_call(&out, c, "ec2", "CreateVolume", p) == CIHA_OK)
+	fixture_open(&f, client_for(moto_url, 0), 8);
+	if (ciha_call(&out, f.client, "ec2", "CreateVolume", p) == CIHA_OK)
 		volume = ciha__strdup(json_string_value(json_object_get(out, "volumeId")));
-	CHECK_MSG(volume != NULL, "CreateVolume: %s", ciha_error_message(ciha_client_error(c)));
-	CHECK_INT(ciha__multi_new(&m, c, 8), CIHA_OK);
-	memset(made, 0, sizeof *made);
+	CHECK_MSG(volume != NULL, "CreateVolume: %s", ciha_error_message(ciha_client_error(f.client)));
 	for (i = 0; volume && i < n; i++)
-		queue(m, "CreateSnapshot", "VolumeId", volume, i);
-	CHECK_INT(run_multi(m, made, &stats, NULL), CIHA_OK);
+		queue(f.multi, "CreateSnapshot", "VolumeId", volume, i);
+	fixture_run(&f, NULL);
+	check_each_once(&f, n, CIHA_OK);
 	for (i = 0; i < n; i++)
-		CHECK_MSG(made->rc[i] == CIHA_OK && strncmp(made->ids[i], "snap-", 5) == 0, "snapshot %zu: %d", i,
-		          made->rc[i]);
-	CHECK_INT(stats.retries, 0);
-	ciha__multi_free(m);
+		CHECK_MSG(strncmp(f.seen->ids[i], "snap-", 5) == 0, "snapshot %zu: [%s]", i, f.seen->ids[i]);
+	CHECK_INT(f.stats.retries, 0);
+	memcpy(made, f.seen, sizeof *made);
+	fixture_close(&f);
 	json_decref(p);
 	json_decref(out);
-	ciha_client_free(c);
 	return volume;
 }
 
@@ -227,33 +271,28 @@ typedef struct {
 static void delete_all(const delete_run *d, ciha__multi_stats *stats, double *seconds, int *last_attempts,
                        json_t **log)
 {
-	outcomes *made = ciha__calloc(1, sizeof *made), *deleted = ciha__calloc(1, sizeof *deleted);
+	outcomes *made = ciha__calloc(1, sizeof *made);
 	char *volume = make_snapshots(made, COUNT);
-	ciha_client *c = client_for(d->url, d->max_attempts);
-	ciha__multi *m = NULL;
+	fixture f;
 	size_t i;
-	CHECK_INT(ciha__multi_new(&m, c, d->concurrency), CIHA_OK);
+	fixture_open(&f, client_for(d->url, d->max_attempts), d->concurrency);
 	for (i = 0; i < COUNT; i++)
-		queue(m, "DeleteSnapshot", "SnapshotId", made->ids[i], i);
+		queue(f.multi, "DeleteSnapshot", "SnapshotId", made->ids[i], i);
 	if (d->faults)
 		proxy_faults(&to_moto, d->faults);
-	CHECK_INT(run_multi(m, deleted, stats, seconds), CIHA_OK);
+	fixture_run(&f, seconds);
 	if (log)
 		*log = proxy_log(&to_moto);
 	if (d->faults)
 		proxy_faults(&to_moto, "[]");
-	for (i = 0; i < COUNT; i++) {
-		CHECK_MSG(deleted->calls[i] == 1, "request %zu: %d callbacks", i, deleted->calls[i]);
-		CHECK_MSG(deleted->rc[i] == CIHA_OK, "request %zu: %d %s", i, deleted->rc[i], deleted->aws_code[i]);
-	}
-	CHECK_INT(stats->requests, COUNT + stats->retries);
+	check_each_once(&f, COUNT, CIHA_OK);
+	CHECK_INT(f.stats.requests, COUNT + f.stats.retries);
 	CHECK_INT(snapshots_of(volume), 0);
-	*last_attempts = ciha_client_last_attempts(c);
-	ciha__multi_free(m);
-	ciha_client_free(c);
+	*stats = f.stats;
+	*last_attempts = ciha_client_last_attempts(f.client);
+	fixture_close(&f);
 	ciha__free(volume);
 	ciha__free(made);
-	ciha__free(deleted);
 }
 
 static void report_rate(const char *what, const delete_run *d, double seconds)
@@ -357,108 +396,160 @@ static void test_multi__5xx_and_resets_are_retried(void)
  * burst of eight new connections can cost a 1 s SYN retransmit.) */
 static void test_multi__latency_overlaps_and_connections_are_kept(void)
 {
-	ciha_client *c;
 	double seconds[2];
 	int concurrency[2] = { 1, 4 }, k;
-	ciha__multi_stats s;
-	outcomes *o = ciha__calloc(1, sizeof *o);
 	for (k = 0; k < 2; k++) {
-		ciha__multi *m = NULL;
-		size_t i;
-		c = client_for(echo.url, 0);
-		CHECK_INT(ciha__multi_new(&m, c, concurrency[k]), CIHA_OK);
-		for (i = 0; i < 32; i++)
-			CHECK_INT(ciha__multi_add(m, ciha__service_find("ec2"), "DescribeRegions", NULL, (void *)(i + 1)), CIHA_OK);
+		fixture f;
+		fixture_open(&f, client_for(echo.url, 0), concurrency[k]);
+		queue_plain(&f, "DescribeRegions", 0, 32);
 		proxy_faults(&echo, "{\"rate\": 1, \"kinds\": [{\"kind\": \"slow\", \"seconds\": 0.05}]}");
-		memset(o, 0, sizeof *o);
-		CHECK_INT(run_multi(m, o, &s, &seconds[k]), CIHA_OK);
-		for (i = 0; i < 32; i++)
-			CHECK(o->calls[i] == 1 && o->rc[i] == CIHA_OK);
-		CHECK_MSG(s.connections <= concurrency[k], "%ld connections for %d in flight", s.connections,
+		fixture_run(&f, &seconds[k]);
+		check_each_once(&f, 32, CIHA_OK);
+		CHECK_MSG(f.stats.connections <= concurrency[k], "%ld connections for %d in flight", f.stats.connections,
 		          concurrency[k]);
-		CHECK_INT(s.peak_in_flight, concurrency[k]);
-		ciha__multi_free(m);
-		ciha_client_free(c);
+		CHECK_INT(f.stats.peak_in_flight, concurrency[k]);
+		fixture_close(&f);
 	}
 	proxy_faults(&echo, "[]");
 	CHECK_MSG(seconds[1] * 2.5 < seconds[0], "concurrency 4: %.2f s, 1: %.2f s", seconds[1], seconds[0]);
 	printf("# 32 requests each held 50 ms by the proxy: %.2f s at concurrency 1, %.2f s at 4\n", seconds[0],
 	       seconds[1]);
-	ciha__free(o);
+}
+
+static const char *log_action(const json_t *log, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(log, i), "action"));
 }
 
 /* With one slot, a throttled request's backoff lets the next ones through. */
 static void test_multi__a_backoff_does_not_hold_the_others(void)
 {
-	ciha_client *c = client_for(echo.url, 0);
-	ciha__multi *m = NULL;
-	ciha__multi_stats s;
-	outcomes *o = ciha__calloc(1, sizeof *o);
+	fixture f;
 	json_t *log;
 	size_t i, retry_at = 0;
 	double gap;
 	setenv("CIHA_TEST_BACKOFF_SCALE", "1", 1);
-	CHECK_INT(ciha__multi_new(&m, c, 1), CIHA_OK);
-	CHECK_INT(ciha__multi_add(m, ciha__service_find("ec2"), "DescribeAvailabilityZones", NULL, (void *)1), CIHA_OK);
-	for (i = 1; i < 6; i++)
-		CHECK_INT(ciha__multi_add(m, ciha__service_find("ec2"), "DescribeRegions", NULL, (void *)(i + 1)), CIHA_OK);
+	fixture_open(&f, client_for(echo.url, 0), 1);
+	queue_plain(&f, "DescribeAvailabilityZones", 0, 1);
+	queue_plain(&f, "DescribeRegions", 1, 6);
 	proxy_faults(&echo, "[\"throttling\"]");
-	CHECK_INT(run_multi(m, o, &s, NULL), CIHA_OK);
+	fixture_run(&f, NULL);
 	setenv("CIHA_TEST_BACKOFF_SCALE", "0.01", 1);
 	log = proxy_log(&echo);
 	CHECK_INT(json_array_size(log), 7);
 	for (i = 1; i < json_array_size(log); i++)
-		if (strcmp(json_string_value(json_object_get(json_array_get(log, i), "action")), "DescribeAvailabilityZones") == 0)
+		if (strcmp(log_action(log, i), "DescribeAvailabilityZones") == 0)
 			retry_at = i;
 	gap = json_real_value(json_object_get(json_array_get(log, retry_at), "time")) -
 	      json_real_value(json_object_get(json_array_get(log, 0), "time"));
-	if (gap > 0.25)
+	if (gap > 0.1)
 		CHECK_MSG(retry_at == 6, "the retry after %.3f s came at position %zu", gap, retry_at);
 	else
 		printf("# backoff of %.3f s too short to show the others passing\n", gap);
-	for (i = 0; i < 6; i++)
-		CHECK(o->calls[i] == 1 && o->rc[i] == CIHA_OK);
-	CHECK_INT(s.throttled, 1);
-	CHECK_INT(s.final_limit, 1);
-	CHECK_INT(ciha_client_last_attempts(c), 2);
+	check_each_once(&f, 6, CIHA_OK);
+	CHECK_INT(f.stats.throttled, 1);
+	CHECK_INT(f.stats.final_limit, 1);
+	CHECK_INT(ciha_client_last_attempts(f.client), 2);
 	json_decref(log);
-	ciha__multi_free(m);
-	ciha_client_free(c);
-	ciha__free(o);
+	fixture_close(&f);
 }
 
 static void test_multi__a_missing_snapshot_fails_alone(void)
 {
-	outcomes *made = ciha__calloc(1, sizeof *made), *deleted = ciha__calloc(1, sizeof *deleted);
+	outcomes *made = ciha__calloc(1, sizeof *made);
 	char *volume = make_snapshots(made, 20);
-	ciha_client *c = client_for(moto_url, 0);
-	ciha__multi *m = NULL;
-	ciha__multi_stats s;
+	fixture f;
 	size_t i;
-	CHECK_INT(ciha__multi_new(&m, c, 4), CIHA_OK);
+	fixture_open(&f, client_for(moto_url, 0), 4);
 	for (i = 0; i < 20; i++)
-		queue(m, "DeleteSnapshot", "SnapshotId", i % 7 == 3 ? MISSING_ID : made->ids[i], i);
-	CHECK_INT(run_multi(m, deleted, &s, NULL), CIHA_OK);
+		queue(f.multi, "DeleteSnapshot", "SnapshotId", i % 7 == 3 ? MISSING_ID : made->ids[i], i);
+	fixture_run(&f, NULL);
 	for (i = 0; i < 20; i++) {
-		CHECK_INT(deleted->calls[i], 1);
+		CHECK_INT(f.seen->calls[i], 1);
 		if (i % 7 != 3) {
-			CHECK_INT(deleted->rc[i], CIHA_OK);
+			CHECK_INT(f.seen->rc[i], CIHA_OK);
 			continue;
 		}
-		CHECK_INT(deleted->rc[i], CIHA_ENOTFOUND);
-		CHECK_STR(deleted->aws_code[i], "InvalidSnapshot.NotFound");
-		CHECK_INT(deleted->http_status[i], 400);
-		CHECK(!deleted->retryable[i]);
-		CHECK_MSG(strlen(deleted->request_id[i]) > 8, "request id [%s]", deleted->request_id[i]);
+		CHECK_INT(f.seen->rc[i], CIHA_ENOTFOUND);
+		CHECK_STR(f.seen->aws_code[i], "InvalidSnapshot.NotFound");
+		CHECK_INT(f.seen->http_status[i], 400);
+		CHECK(!f.seen->retryable[i]);
+		CHECK_MSG(strlen(f.seen->request_id[i]) > 8, "request id [%s]", f.seen->request_id[i]);
 	}
-	CHECK(strcmp(deleted->request_id[3], deleted->request_id[10]) != 0);
-	CHECK_INT(s.requests, 20);
+	CHECK(strcmp(f.seen->request_id[3], f.seen->request_id[10]) != 0);
+	CHECK_INT(f.stats.requests, 20);
 	CHECK_INT(snapshots_of(volume), 3);   /* the originals of the three missing-id slots remain */
-	ciha__multi_free(m);
-	ciha_client_free(c);
+	fixture_close(&f);
 	ciha__free(volume);
 	ciha__free(made);
-	ciha__free(deleted);
+}
+
+/* One throttle halves the limit; each 10 successes after it raise it by one again. */
+static void test_multi__the_limit_recovers_after_throttling(void)
+{
+	fixture f;
+	fixture_open(&f, client_for(echo.url, 0), 4);
+	queue_plain(&f, "DescribeRegions", 0, 40);
+	proxy_faults(&echo, "[\"ec2_throttle\"]");
+	fixture_run(&f, NULL);
+	check_each_once(&f, 40, CIHA_OK);
+	CHECK_INT(f.stats.throttled, 1);
+	CHECK_INT(f.stats.retries, 1);
+	CHECK_INT(f.stats.requests, 41);
+	CHECK_INT(f.stats.min_limit, 2);
+	CHECK_INT(f.stats.final_limit, 4);
+	fixture_close(&f);
+}
+
+static ciha_result no_credentials(ciha_credentials **out, void *payload)
+{
+	(void)out;
+	(void)payload;
+	return ciha__error_raise(CIHA_EAUTH, "the vault is sealed");
+}
+
+/* Requests that cannot even be signed fail one by one, through the callback. */
+static void test_multi__credential_failures_reach_each_callback(void)
+{
+	ciha_credentials_provider *sealed = NULL;
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_client *c = NULL;
+	fixture f;
+	size_t i;
+	CHECK_INT(ciha_credentials_provider_new_delegate(&sealed, no_credentials, NULL), CIHA_OK);
+	o.region = "us-east-1";
+	o.endpoint_url = echo.url;
+	o.credentials = sealed;
+	o.config_file = "/nonexistent/ciha-config";
+	o.credentials_file = "/nonexistent/ciha-credentials";
+	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
+	fixture_open(&f, c, 2);
+	for (i = 0; i < 3; i++)
+		queue(f.multi, "DeleteSnapshot", "SnapshotId", MISSING_ID, i);
+	fixture_run(&f, NULL);
+	check_each_once(&f, 3, CIHA_EAUTH);
+	CHECK_INT(f.stats.requests, 0);
+	fixture_close(&f);
+	ciha_credentials_provider_release(sealed);
+}
+
+static void test_multi__bad_requests_are_refused_when_added(void)
+{
+	ciha__multi *refused = NULL;
+	json_t *list = json_array();
+	fixture f;
+	fixture_open(&f, client_for(echo.url, 0), 0);
+	CHECK_INT(ciha__multi_new(&refused, f.client, -1), CIHA_EINVAL);
+	CHECK(refused == NULL);
+	CHECK_INT(ciha__multi_add(f.multi, ciha__service_find("no-such-service"), "Describe", NULL, NULL), CIHA_EINVAL);
+	CHECK_INT(ciha__multi_add(f.multi, ciha__service_find("ec2"), "", NULL, NULL), CIHA_EINVAL);
+	CHECK_INT(ciha__multi_add(f.multi, ciha__service_find("ec2"), "DescribeRegions", list, NULL), CIHA_EINVAL);
+	/* queued but never run: freed with the handle */
+	queue_plain(&f, "DescribeRegions", 0, 2);
+	CHECK_INT(ciha__multi_add(f.multi, ciha__service_find("rds"), "DescribeDBInstances", NULL, NULL), CIHA_OK);
+	ciha__multi_free(NULL);
+	json_decref(list);
+	fixture_close(&f);
 }
 
 int main(void)
@@ -484,6 +575,9 @@ int main(void)
 	RUN(test_multi__a_missing_snapshot_fails_alone);
 	RUN(test_multi__latency_overlaps_and_connections_are_kept);
 	RUN(test_multi__a_backoff_does_not_hold_the_others);
+	RUN(test_multi__the_limit_recovers_after_throttling);
+	RUN(test_multi__credential_failures_reach_each_callback);
+	RUN(test_multi__bad_requests_are_refused_when_added);
 	ciha_credentials_provider_release(creds);
 	ciha__http_free(control);
 	proxy_stop(&to_moto);

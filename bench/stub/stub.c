@@ -172,40 +172,41 @@ static long snap_time(int v, int k)
 	return st.base_time + (long)k * 86400L + (long)v * 37L;
 }
 
+#define SNAP_BASE 0x1a2b3c0000000000UL
+#define VOL_BASE 0x0f1e2d0000000000UL
+
 static void snap_id(char out[32], long idx)
 {
-	snprintf(out, 32, "snap-0%016lx", 0x1a2b3c0000000000UL + (unsigned long)idx);
+	snprintf(out, 32, "snap-0%016lx", SNAP_BASE + (unsigned long)idx);
 }
 
 static void vol_id(char out[32], int v)
 {
-	snprintf(out, 32, "vol-0%016lx", 0x0f1e2d0000000000UL + (unsigned long)v);
+	snprintf(out, 32, "vol-0%016lx", VOL_BASE + (unsigned long)v);
+}
+
+/* The index in an id "<prefix>0<16 hex digits>" made from base, or -1 when not below count. */
+static long parse_id(const char *id, const char *prefix, unsigned long base, unsigned long count)
+{
+	size_t plen = strlen(prefix);
+	char *end;
+	unsigned long n;
+	if (strncmp(id, prefix, plen) != 0 || strlen(id) != plen + 17 || id[plen] != '0')
+		return -1;
+	n = strtoul(id + plen, &end, 16);
+	if (*end || n < base || n - base >= count)
+		return -1;
+	return (long)(n - base);
 }
 
 static long parse_snap_id(const char *id)
 {
-	char *end;
-	unsigned long n;
-	if (strncmp(id, "snap-0", 6) != 0 || strlen(id) != 22)
-		return -1;
-	n = strtoul(id + 6, &end, 16);
-	if (*end || n < 0x1a2b3c0000000000UL)
-		return -1;
-	n -= 0x1a2b3c0000000000UL;
-	return n < (unsigned long)st.volumes * st.per_volume ? (long)n : -1;
+	return parse_id(id, "snap-", SNAP_BASE, (unsigned long)st.volumes * st.per_volume);
 }
 
 static int parse_vol_id(const char *id)
 {
-	char *end;
-	unsigned long n;
-	if (strncmp(id, "vol-0", 5) != 0 || strlen(id) != 21)
-		return -1;
-	n = strtoul(id + 5, &end, 16);
-	if (*end || n < 0x0f1e2d0000000000UL)
-		return -1;
-	n -= 0x0f1e2d0000000000UL;
-	return n < (unsigned long)st.volumes ? (int)n : -1;
+	return (int)parse_id(id, "vol-", VOL_BASE, (unsigned long)st.volumes);
 }
 
 /* ---- request parameters ---- */

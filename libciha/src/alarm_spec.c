@@ -391,8 +391,11 @@ static int preset_finish(ciha_alarm_spec **out, const char *const *dims, const c
 	return rc;
 }
 
-static int preset_argument(const char *preset, const char *what, const char *value)
+/* Clears *out first, so a refused preset leaves NULL behind. */
+static int preset_argument(ciha_alarm_spec **out, const char *preset, const char *what, const char *value)
 {
+	if (out)
+		*out = NULL;
 	if (!value || !*value)
 		return ciha__error_raise(CIHA_EINVAL, "preset %s: no %s given", preset, what);
 	return CIHA_OK;
@@ -405,7 +408,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_elb_no_healthy_host(ciha_alarm_spec *
 		60, 1, 1, "breaching" };
 	const char *dims[] = { "LoadBalancerName", load_balancer, NULL };
 	char description[400];
-	int rc = preset_argument("elb-no-healthy-host", "load balancer name", load_balancer);
+	int rc = preset_argument(out, "elb-no-healthy-host", "load balancer name", load_balancer);
 	if (rc == CIHA_OK)
 		rc = preset_begin(out, name, &shape, 1.0);
 	if (rc != CIHA_OK)
@@ -442,8 +445,8 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_alb_no_healthy_host(ciha_alarm_spec *
 	char lb[MAX_DIMENSION_VALUE + 1], tg[MAX_DIMENSION_VALUE + 1], description[600];
 	const char *dims[] = { "LoadBalancer", lb, "TargetGroup", tg, NULL };
 	int rc;
-	if ((rc = preset_argument("alb-no-healthy-host", "load balancer", load_balancer)) != CIHA_OK ||
-	    (rc = preset_argument("alb-no-healthy-host", "target group", target_group)) != CIHA_OK ||
+	if ((rc = preset_argument(out, "alb-no-healthy-host", "load balancer", load_balancer)) != CIHA_OK ||
+	    (rc = preset_argument(out, "alb-no-healthy-host", "target group", target_group)) != CIHA_OK ||
 	    (rc = alb_dimension(lb, sizeof(lb), load_balancer, "app")) != CIHA_OK ||
 	    (rc = alb_dimension(tg, sizeof(tg), target_group, "targetgroup")) != CIHA_OK ||
 	    (rc = preset_begin(out, name, &shape, 1.0)) != CIHA_OK)
@@ -460,8 +463,8 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_volume_not_mounted(ciha_alarm_spec **
 	const char *dims[] = { "Host", host, "MountPoint", mount_point, NULL };
 	char description[700];
 	int rc;
-	if ((rc = preset_argument("volume-not-mounted", "host", host)) != CIHA_OK ||
-	    (rc = preset_argument("volume-not-mounted", "mount point", mount_point)) != CIHA_OK ||
+	if ((rc = preset_argument(out, "volume-not-mounted", "host", host)) != CIHA_OK ||
+	    (rc = preset_argument(out, "volume-not-mounted", "mount point", mount_point)) != CIHA_OK ||
 	    (rc = preset_begin(out, name, &shape, 1.0)) != CIHA_OK)
 		return rc;
 	snprintf(description, sizeof(description), "%.255s is not mounted on %.255s, or the host stopped reporting "
@@ -476,7 +479,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_asg_below_min(ciha_alarm_spec **out, 
 		"LessThanThreshold", 60, 1, 1, "breaching" };
 	const char *dims[] = { "AutoScalingGroupName", group, NULL };
 	char description[500];
-	int rc = preset_argument("asg-below-min", "Auto Scaling group", group);
+	int rc = preset_argument(out, "asg-below-min", "Auto Scaling group", group);
 	if (rc != CIHA_OK)
 		return rc;
 	if (min < 1)
@@ -495,7 +498,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_rds_free_storage_low(ciha_alarm_spec 
 		300, 1, 1, "breaching" };
 	const char *dims[] = { "DBInstanceIdentifier", db_id, NULL };
 	char description[400];
-	int rc = preset_argument("rds-free-storage-low", "DB instance identifier", db_id);
+	int rc = preset_argument(out, "rds-free-storage-low", "DB instance identifier", db_id);
 	if (rc != CIHA_OK)
 		return rc;
 	if (!isfinite(bytes) || bytes <= 0)
@@ -515,7 +518,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_status_check_failed(ciha_alarm_spec *
 		"GreaterThanOrEqualToThreshold", 60, 2, 2, "notBreaching" };
 	const char *dims[] = { "InstanceId", instance_id, NULL };
 	char description[400];
-	int rc = preset_argument("status-check-failed", "instance id", instance_id);
+	int rc = preset_argument(out, "status-check-failed", "instance id", instance_id);
 	if (rc == CIHA_OK)
 		rc = preset_begin(out, name, &shape, 1.0);
 	if (rc != CIHA_OK)
@@ -532,7 +535,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_snapshot_too_old(ciha_alarm_spec **ou
 		"GreaterThanThreshold", 3600, 1, 1, "breaching" };
 	const char *dims[] = { "Target", target, NULL };
 	char description[500];
-	int rc = preset_argument("snapshot-too-old", "target", target);
+	int rc = preset_argument(out, "snapshot-too-old", "target", target);
 	if (rc != CIHA_OK)
 		return rc;
 	if (max_age_s <= 0)

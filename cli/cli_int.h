@@ -53,4 +53,6 @@ int cmd_whoami(const cli_args *args);
 int cmd_call(const cli_args *args);
 int cmd_snapshot(const cli_args *args);
 extern const cli_spec cmd_snapshot_spec;
+int cmd_stack(const cli_args *args);
+extern const cli_spec cmd_stack_spec;
 #endif

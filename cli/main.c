@@ -14,6 +14,8 @@ static const struct {
 	{ "call", cmd_call, NULL, "call any action: ciha call SERVICE ACTION [Name=Value | Name:=JSON ...] [--all]" },
 	{ "snapshot", cmd_snapshot, &cmd_snapshot_spec,
 	  "take|run|rotate|list|copy|restore EBS and RDS snapshots under a policy (ciha snapshot --help)" },
+	{ "stack", cmd_stack, &cmd_stack_spec,
+	  "deploy, watch, protect, delete and recover CloudFormation stacks; agent schedules (ciha stack --help)" },
 };
 
 static void print_help(void)

@@ -101,6 +101,21 @@ int ciha__stack_describe_json(json_t **out, ciha_client *c, const char *stack)
 
 /* ---- ciha_stack ----------------------------------------------------------- */
 
+/* Every page of ListStackResources: the resource summaries as a new array. */
+static int list_resources(json_t **out, ciha_client *c, const char *stack)
+{
+	json_t *params = json_pack("{s:s}", "StackName", stack), *all = NULL, *list;
+	int rc = params ? ciha_call_all(&all, c, "cloudformation", "ListStackResources", params) : out_of_memory(c);
+	json_decref(params);
+	*out = NULL;
+	if (rc != CIHA_OK)
+		return stack_missing(c, rc, "ListStackResources", stack);
+	list = json_object_get(all, "StackResourceSummaries");
+	*out = json_is_array(list) ? json_incref(list) : json_array();
+	json_decref(all);
+	return *out ? CIHA_OK : out_of_memory(c);
+}
+
 CIHA_EXTERN(ciha_result) ciha_stack_describe(ciha_stack **out, ciha_client *client, const char *stack)
 {
 	ciha_stack *s;
@@ -112,8 +127,8 @@ CIHA_EXTERN(ciha_result) ciha_stack_describe(ciha_stack **out, ciha_client *clie
 	if (!s)
 		return out_of_memory(client);
 	rc = ciha__stack_describe_json(&s->desc, client, stack);
-	if (rc == CIHA_OK && (rc = ciha__stack_resources(&s->resources, client, stack)) != CIHA_OK)
-		rc = stack_missing(client, rc, "ListStackResources", stack);
+	if (rc == CIHA_OK)
+		rc = list_resources(&s->resources, client, stack);
 	if (rc != CIHA_OK) {
 		ciha_stack_free(s);
 		return rc;

@@ -42,7 +42,7 @@ struct ciha__multi {
 	multi_slot *slots;           /* concurrency of them */
 	multi_req **queue;           /* added requests; started ones are NULL or before next_new */
 	size_t queued, queue_cap, next_new;
-	multi_req *waiting;
+	multi_req *waiting;          /* retries waiting for their backoff, any order */
 	ciha__multi_done_cb cb;
 	void *payload;
 	ciha__multi_stats stats;
@@ -238,12 +238,9 @@ static void req_fail(ciha__multi *m, multi_req *q, int rc)
 
 static void waiting_push(ciha__multi *m, multi_req *q, long delay_ms)
 {
-	multi_req **tail = &m->waiting;
 	q->ready_at_ms = ciha__mono_ms() + delay_ms;
-	q->next = NULL;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = q;
+	q->next = m->waiting;
+	m->waiting = q;
 }
 
 /* The attempt of q ended with curl's `result`: success, retry later, or failure. */

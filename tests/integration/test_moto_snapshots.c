@@ -134,9 +134,10 @@ static json_t *rds_snapshots_of(const char *db)
 
 static int ebs_snapshot_exists(const char *id)
 {
-	json_t *out = NULL;
-	int rc = ciha_call(&out, moto, "ec2", "DescribeSnapshots", json_pack("{s:[s]}", "SnapshotId", id));
+	json_t *params = json_pack("{s:[s]}", "SnapshotId", id), *out = NULL;
+	int rc = ciha_call(&out, moto, "ec2", "DescribeSnapshots", params);
 	int found = rc == CIHA_OK && json_array_size(json_object_get(out, "snapshotSet")) == 1;
+	json_decref(params);
 	json_decref(out);
 	return found;
 }

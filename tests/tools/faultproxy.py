@@ -273,6 +273,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
 
 
 class FaultProxy(ThreadingHTTPServer):
+    request_queue_size = 64  # bursts of new connections must not wait for a SYN retransmit
     daemon_threads = True
     allow_reuse_address = True
 

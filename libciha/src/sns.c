@@ -86,11 +86,13 @@ static void replace_all(ciha__buf *out, const char *text, const char *secret, co
  */
 static int fail_scrubbed(ciha_client *client, int rc, const char *url)
 {
-	const ciha_error *e = ciha_error_last();
 	const char *host = after_scheme(url), *path = host ? host + strcspn(host, "/?#") : NULL;
 	char shown[REDACTED_URL_SIZE];
 	ciha__buf once = CIHA__BUF_INIT, twice = CIHA__BUF_INIT;
 	ciha__error_detail d;
+	ciha_error *e = NULL;   /* a copy: raising resets the thread's last error */
+	if (ciha_error_dup(&e, ciha_error_last()) != CIHA_OK)
+		return ciha__client_fail(client, ciha__error_raise(CIHA_ENOMEM, "out of memory"));
 	ciha__sns_redact_url(shown, sizeof(shown), url);
 	replace_all(&once, ciha_error_message(e), url, shown);
 	if (path && strlen(path) >= 8)
@@ -105,6 +107,7 @@ static int fail_scrubbed(ciha_client *client, int rc, const char *url)
 	rc = ciha__error_raise_detail(rc, &d, "%s", twice.failed ? "(out of memory)" : ciha__buf_cstr(&twice));
 	ciha__buf_dispose(&once);
 	ciha__buf_dispose(&twice);
+	ciha_error_free(e);
 	return ciha__client_fail(client, rc);
 }
 

@@ -1138,6 +1138,13 @@ static int record_progress(const ciha_snapshot_event *ev, void *payload)
 	return 0;
 }
 
+static int stop_at_first(const ciha_snapshot_event *ev, void *payload)
+{
+	(void)ev;
+	(void)payload;
+	return 1;
+}
+
 static void test_stub__wait_reports_progress_until_completed(void)
 {
 	static const char *const volumes[] = { "vol-00000000000000wa1", NULL };
@@ -1168,6 +1175,12 @@ static void test_stub__wait_reports_progress_until_completed(void)
 	CHECK_INT(logged_count("DescribeSnapshots"), 1 + 3);   /* the history, then 3 polls */
 	CHECK_INT(logged_count("DescribeDBSnapshots"), 1 + 3);
 	/* a callback that says stop ends the wait */
+	stub_update("{\"pending_polls\": 50}");
+	o.now = t0 + 2 * DAY;
+	o.progress = stop_at_first;
+	CHECK_INT(ciha_snapshot_take(&r, stub, s, p, &o), CIHA_EUSER);
+	CHECK_INT(logged_count("DescribeSnapshots") + logged_count("DescribeDBSnapshots"), 2 * (1 + 3) + 2 + 1);
+	ciha_snapshot_report_free(r);
 	ciha_snapshot_selector_free(s);
 	ciha_snapshot_policy_free(p);
 }

@@ -322,7 +322,7 @@ static int drop_empty_change_set(deploy_ctx *x)
 /* Poll until the change set is ready (then read every page of its changes) or failed. */
 static int wait_change_set(deploy_ctx *x)
 {
-	long delay = CHANGE_SET_FIRST_POLL_MS;
+	long delay = poll_ms(x) < CHANGE_SET_FIRST_POLL_MS ? poll_ms(x) : CHANGE_SET_FIRST_POLL_MS;
 	for (;;) {
 		json_t *r = NULL;
 		const char *status;

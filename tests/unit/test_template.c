@@ -1,7 +1,10 @@
 /* test_template.c: templates (JSON and YAML with the short-form tags) as JSON,
  * error positions, the stateful table, the template check, generated stack
- * policies, and the stack spec's validation. */
+ * policies, the stack spec's validation, and (through canned responses)
+ * paging of describe, list, events and snapshot parameters, which moto
+ * does not paginate, and termination protection, which moto lacks. */
 #define _POSIX_C_SOURCE 200809L
+#define CIHA_TESTING 1   /* linked against libciha_test.la: the transport seam exists */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include <jansson.h>
 #include <ciha.h>
 #include "alloc_int.h"
+#include "http_int.h"
 #include "stack_int.h"
 #include "check.h"
 
@@ -529,6 +533,295 @@ static void test_spec__template_file(void)
 	ciha_stack_spec_free(spec);
 }
 
+
+/* ---- canned responses: paging and protection ------------------------------------- */
+
+#define CFN_NS "xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\""
+
+/* The first reply whose `when` strings all occur in the request body answers it. */
+typedef struct {
+	const char *when[3];
+	int status;
+	const char *body;
+} canned_reply;
+
+typedef struct {
+	const canned_reply *replies;
+	char bodies[16][4096];
+	int calls;
+} canned;
+
+static int canned_transport(const ciha__http_request *req, ciha__http_response *resp, void *payload)
+{
+	canned *c = payload;
+	const canned_reply *r;
+	char body[4096];
+	snprintf(body, sizeof(body), "%.*s", (int)(req->body_len < sizeof(body) ? req->body_len : sizeof(body) - 1),
+	         req->body ? req->body : "");
+	if (c->calls < 16)
+		memcpy(c->bodies[c->calls], body, sizeof(body));
+	c->calls++;
+	for (r = c->replies; r->body; r++) {
+		int i, all = 1;
+		for (i = 0; i < 3 && r->when[i]; i++)
+			all = all && strstr(body, r->when[i]) != NULL;
+		if (all)
+			break;
+	}
+	resp->outcome = CIHA__HTTP_OK;
+	resp->status = r->body ? r->status : 500;
+	ciha__buf_puts(&resp->body, r->body ? r->body : "<html>no canned reply</html>");
+	return CIHA_OK;
+}
+
+static ciha_client *canned_client(canned *c, const canned_reply *replies)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_credentials_provider *p = NULL;
+	ciha_client *client = NULL;
+	memset(c, 0, sizeof(*c));
+	c->replies = replies;
+	if (ciha_credentials_provider_new_static(&p, "AKIDCANNED", "canned-secret", NULL) != CIHA_OK)
+		return NULL;
+	o.region = "us-east-1";
+	o.endpoint_url = "http://127.0.0.1:9";
+	o.credentials = p;
+	o.max_attempts = 1;
+	if (ciha_client_new(&client, &o) != CIHA_OK)
+		client = NULL;
+	ciha_credentials_provider_release(p);
+	ciha__http_set_test_transport(canned_transport, c);
+	return client;
+}
+
+static void canned_done(ciha_client *client)
+{
+	ciha__http_set_test_transport(NULL, NULL);
+	ciha_client_free(client);
+}
+
+static const canned_reply describe_replies[] = {
+	{ { "Action=DescribeStacks", NULL, NULL }, 200,
+	  "<DescribeStacksResponse " CFN_NS "><DescribeStacksResult><Stacks><member>"
+	  "<StackName>ci-db</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/ci-db/1</StackId>"
+	  "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus><StackStatusReason>Db failed</StackStatusReason>"
+	  "<EnableTerminationProtection>true</EnableTerminationProtection>"
+	  "<Outputs><member><OutputKey>Endpoint</OutputKey><OutputValue>db.internal</OutputValue></member>"
+	  "<member><OutputKey>Empty</OutputKey><OutputValue></OutputValue></member></Outputs>"
+	  "<Parameters><member><ParameterKey>Env</ParameterKey><ParameterValue>ci</ParameterValue></member></Parameters>"
+	  "<Tags><member><Key>team</Key><Value>build</Value></member></Tags>"
+	  "</member></Stacks></DescribeStacksResult></DescribeStacksResponse>" },
+	{ { "Action=ListStackResources", "NextToken=r2", NULL }, 200,
+	  "<ListStackResourcesResponse " CFN_NS "><ListStackResourcesResult><StackResourceSummaries>"
+	  "<member><LogicalResourceId>Volume</LogicalResourceId><PhysicalResourceId>vol-1</PhysicalResourceId>"
+	  "<ResourceType>AWS::EC2::Volume</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus></member>"
+	  "</StackResourceSummaries></ListStackResourcesResult></ListStackResourcesResponse>" },
+	{ { "Action=ListStackResources", NULL, NULL }, 200,
+	  "<ListStackResourcesResponse " CFN_NS "><ListStackResourcesResult><StackResourceSummaries>"
+	  "<member><LogicalResourceId>Db</LogicalResourceId><PhysicalResourceId>ci-db-1</PhysicalResourceId>"
+	  "<ResourceType>AWS::RDS::DBInstance</ResourceType><ResourceStatus>UPDATE_FAILED</ResourceStatus>"
+	  "<ResourceStatusReason>storage full</ResourceStatusReason></member>"
+	  "</StackResourceSummaries><NextToken>r2</NextToken></ListStackResourcesResult></ListStackResourcesResponse>" },
+	{ { NULL, NULL, NULL }, 0, NULL }
+};
+
+static void test_canned__describe_reads_every_resource_page(void)
+{
+	canned c;
+	ciha_client *client = canned_client(&c, describe_replies);
+	ciha_stack *s = NULL;
+	char *text = NULL;
+	json_t *j, *resources;
+	CHECK_INT(ciha_stack_describe(&s, client, "ci-db"), CIHA_OK);
+	CHECK_INT(c.calls, 3);
+	CHECK(strstr(c.bodies[2], "NextToken=r2") != NULL);
+	CHECK_STR(ciha_stack_status_reason(s), "Db failed");
+	CHECK_INT(ciha_stack_termination_protection(s), 1);
+	CHECK_STR(ciha_stack_output(s, "Endpoint"), "db.internal");
+	CHECK_STR(ciha_stack_output(s, "Empty"), "");
+	CHECK_STR(ciha_stack_output_value_at(s, 1), "");
+	CHECK_INT(ciha_stack_json(&text, s), CIHA_OK);
+	j = text ? json_loads(text, 0, NULL) : NULL;
+	resources = json_object_get(j, "resources");
+	CHECK_INT(json_array_size(resources), 2);
+	CHECK_STR(member(json_array_get(resources, 0), "reason"), "storage full");
+	CHECK_STR(member(json_array_get(resources, 1), "physical_id"), "vol-1");
+	CHECK(json_is_true(json_object_get(j, "protection")));
+	CHECK_STR(member(json_object_get(j, "outputs"), "Empty"), "");
+	json_decref(j);
+	ciha_free(text);
+	ciha_stack_free(s);
+	canned_done(client);
+}
+
+static const canned_reply list_replies[] = {
+	{ { "Action=ListStacks", "NextToken=p2", NULL }, 200,
+	  "<ListStacksResponse " CFN_NS "><ListStacksResult><StackSummaries>"
+	  "<member><StackName>old</StackName><StackId>id-old</StackId><StackStatus>DELETE_COMPLETE</StackStatus>"
+	  "<CreationTime>2026-01-01T00:00:00Z</CreationTime><DeletionTime>2026-02-01T00:00:00Z</DeletionTime></member>"
+	  "<member><StackName>agents</StackName><StackId>id-agents</StackId><StackStatus>CREATE_COMPLETE</StackStatus>"
+	  "<CreationTime>2026-03-01T00:00:00Z</CreationTime></member>"
+	  "</StackSummaries></ListStacksResult></ListStacksResponse>" },
+	{ { "Action=ListStacks", NULL, NULL }, 200,
+	  "<ListStacksResponse " CFN_NS "><ListStacksResult><StackSummaries>"
+	  "<member><StackName>master</StackName><StackId>id-master</StackId><StackStatus>UPDATE_COMPLETE</StackStatus>"
+	  "<CreationTime>2026-01-01T00:00:00Z</CreationTime><LastUpdatedTime>2026-04-01T00:00:00Z</LastUpdatedTime>"
+	  "</member></StackSummaries><NextToken>p2</NextToken></ListStacksResult></ListStacksResponse>" },
+	{ { NULL, NULL, NULL }, 0, NULL }
+};
+
+static void test_canned__list_reads_every_page_and_filters_deleted(void)
+{
+	canned c;
+	ciha_client *client = canned_client(&c, list_replies);
+	char *text = NULL;
+	json_t *list;
+	CHECK_INT(ciha_stack_list(&text, client, 0), CIHA_OK);
+	CHECK_INT(c.calls, 2);
+	CHECK(strstr(c.bodies[0], "StackStatusFilter.member.1=CREATE_IN_PROGRESS") != NULL);
+	CHECK(strstr(c.bodies[0], "StackStatusFilter.member.22=IMPORT_ROLLBACK_COMPLETE") != NULL);
+	CHECK(strstr(c.bodies[0], "=DELETE_COMPLETE") == NULL);
+	list = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_INT(json_array_size(list), 2);
+	CHECK_STR(member(json_array_get(list, 0), "name"), "master");
+	CHECK_STR(member(json_array_get(list, 0), "updated"), "2026-04-01T00:00:00Z");
+	CHECK_STR(member(json_array_get(list, 1), "name"), "agents");
+	CHECK_STR(member(json_array_get(list, 1), "updated"), "2026-03-01T00:00:00Z");
+	json_decref(list);
+	ciha_free(text);
+	text = NULL;
+	c.calls = 0;
+	CHECK_INT(ciha_stack_list(&text, client, 1), CIHA_OK);
+	CHECK(strstr(c.bodies[0], "StackStatusFilter") == NULL);
+	list = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_INT(json_array_size(list), 3);
+	CHECK_STR(member(json_array_get(list, 1), "status"), "DELETE_COMPLETE");
+	CHECK_STR(member(json_array_get(list, 1), "updated"), "2026-02-01T00:00:00Z");
+	json_decref(list);
+	ciha_free(text);
+	canned_done(client);
+}
+
+#define EVENT(id, status, when) "<member><EventId>" id "</EventId><StackName>ci</StackName>" \
+	"<LogicalResourceId>Db</LogicalResourceId><ResourceType>AWS::RDS::DBInstance</ResourceType>" \
+	"<ResourceStatus>" status "</ResourceStatus><Timestamp>" when "</Timestamp></member>"
+
+static const canned_reply event_replies[] = {
+	{ { "Action=DescribeStackEvents", "NextToken=e2", NULL }, 200,
+	  "<DescribeStackEventsResponse " CFN_NS "><DescribeStackEventsResult><StackEvents>"
+	  EVENT("e3", "CREATE_IN_PROGRESS", "2026-05-01T10:00:00Z")
+	  "</StackEvents></DescribeStackEventsResult></DescribeStackEventsResponse>" },
+	{ { "Action=DescribeStackEvents", NULL, NULL }, 200,
+	  "<DescribeStackEventsResponse " CFN_NS "><DescribeStackEventsResult><StackEvents>"
+	  EVENT("e1", "UPDATE_FAILED", "2026-05-01T10:05:00Z") EVENT("e2", "CREATE_COMPLETE", "2026-05-01T10:02:00Z")
+	  "</StackEvents><NextToken>e2</NextToken></DescribeStackEventsResult></DescribeStackEventsResponse>" },
+	{ { NULL, NULL, NULL }, 0, NULL }
+};
+
+static void test_canned__events_across_pages_stop_at_max(void)
+{
+	canned c;
+	ciha_client *client = canned_client(&c, event_replies);
+	char *text = NULL;
+	json_t *list;
+	CHECK_INT(ciha_stack_events(&text, client, "ci", 0), CIHA_OK);
+	CHECK_INT(c.calls, 2);
+	list = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_INT(json_array_size(list), 3);
+	CHECK_STR(member(json_array_get(list, 0), "event_id"), "e1");
+	CHECK_STR(member(json_array_get(list, 2), "event_id"), "e3");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(list, 0), "timestamp")), 1777629900);
+	CHECK(json_is_null(json_object_get(json_array_get(list, 0), "reason")));
+	json_decref(list);
+	ciha_free(text);
+	text = NULL;
+	c.calls = 0;
+	CHECK_INT(ciha_stack_events(&text, client, "ci", 2), CIHA_OK);
+	CHECK_INT(c.calls, 1);
+	list = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_INT(json_array_size(list), 2);
+	json_decref(list);
+	ciha_free(text);
+	canned_done(client);
+}
+
+static const canned_reply snapshot_replies[] = {
+	{ { "Action=DescribeDBSnapshots", "Marker=m2", NULL }, 200,
+	  "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><DescribeDBSnapshotsResult>"
+	  "<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>newest-but-creating</DBSnapshotIdentifier>"
+	  "<Status>creating</Status><SnapshotCreateTime>2026-06-03T00:00:00Z</SnapshotCreateTime></DBSnapshot>"
+	  "<DBSnapshot><DBSnapshotIdentifier>second-page</DBSnapshotIdentifier><Status>available</Status>"
+	  "<SnapshotCreateTime>2026-06-02T00:00:00Z</SnapshotCreateTime></DBSnapshot></DBSnapshots>"
+	  "</DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>" },
+	{ { "Action=DescribeDBSnapshots", NULL, NULL }, 200,
+	  "<DescribeDBSnapshotsResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><DescribeDBSnapshotsResult>"
+	  "<DBSnapshots><DBSnapshot><DBSnapshotIdentifier>older</DBSnapshotIdentifier><Status>available</Status>"
+	  "<SnapshotCreateTime>2026-06-01T00:00:00Z</SnapshotCreateTime></DBSnapshot>"
+	  "<DBSnapshot><DBSnapshotIdentifier>oldest</DBSnapshotIdentifier><Status>available</Status>"
+	  "<SnapshotCreateTime>2026-05-01T00:00:00Z</SnapshotCreateTime></DBSnapshot></DBSnapshots>"
+	  "<Marker>m2</Marker></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>" },
+	{ { "Action=DescribeSnapshots", "NextToken=n2", NULL }, 200,
+	  "<DescribeSnapshotsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>"
+	  "<snapshotSet><item><snapshotId>snap-pending</snapshotId><status>pending</status>"
+	  "<startTime>2026-06-09T00:00:00.000Z</startTime></item></snapshotSet></DescribeSnapshotsResponse>" },
+	{ { "Action=DescribeSnapshots", NULL, NULL }, 200,
+	  "<DescribeSnapshotsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>"
+	  "<snapshotSet><item><snapshotId>snap-old</snapshotId><status>completed</status>"
+	  "<startTime>2026-06-01T00:00:00.000Z</startTime></item>"
+	  "<item><snapshotId>snap-new</snapshotId><status>completed</status>"
+	  "<startTime>2026-06-08T00:00:00.000Z</startTime></item></snapshotSet>"
+	  "<nextToken>n2</nextToken></DescribeSnapshotsResponse>" },
+	{ { NULL, NULL, NULL }, 0, NULL }
+};
+
+static void test_canned__snapshot_parameters_read_every_page(void)
+{
+	canned c;
+	ciha_client *client = canned_client(&c, snapshot_replies);
+	ciha_stack_spec *spec = NULL;
+	json_t *params = NULL;
+	if (ciha_stack_spec_new(&spec, "restore") != CIHA_OK)
+		return;
+	CHECK_INT(ciha_stack_spec_add_snapshot_parameter(spec, "DbSnapshot", "rds", "ci-db"), CIHA_OK);
+	CHECK_INT(ciha_stack_spec_add_snapshot_parameter(spec, "DataSnapshot", "ebs", "vol-1"), CIHA_OK);
+	CHECK_INT(ciha__stack_spec_parameters(&params, client, spec), CIHA_OK);
+	CHECK_INT(c.calls, 4);
+	CHECK(strstr(c.bodies[0], "DBInstanceIdentifier=ci-db") && strstr(c.bodies[0], "SnapshotType=manual"));
+	CHECK(strstr(c.bodies[2], "Owner.1=self") && strstr(c.bodies[2], "Filter.1.Name=volume-id") &&
+	      strstr(c.bodies[2], "Filter.1.Value.1=vol-1"));
+	CHECK_STR(member(json_array_get(params, 0), "ParameterValue"), "second-page");
+	CHECK_STR(member(json_array_get(params, 1), "ParameterValue"), "snap-new");
+	json_decref(params);
+	ciha_stack_spec_free(spec);
+	canned_done(client);
+}
+
+static const canned_reply protection_replies[] = {
+	{ { "Action=UpdateTerminationProtection", "StackName=gone", NULL }, 400,
+	  "<ErrorResponse " CFN_NS "><Error><Type>Sender</Type><Code>ValidationError</Code>"
+	  "<Message>Stack [gone] does not exist</Message></Error><RequestId>req-1</RequestId></ErrorResponse>" },
+	{ { "Action=UpdateTerminationProtection", NULL, NULL }, 200,
+	  "<UpdateTerminationProtectionResponse " CFN_NS "><UpdateTerminationProtectionResult>"
+	  "<StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/ci/1</StackId>"
+	  "</UpdateTerminationProtectionResult></UpdateTerminationProtectionResponse>" },
+	{ { NULL, NULL, NULL }, 0, NULL }
+};
+
+static void test_canned__termination_protection_on_and_off(void)
+{
+	canned c;
+	ciha_client *client = canned_client(&c, protection_replies);
+	CHECK_INT(ciha_stack_set_termination_protection(client, "ci", 1), CIHA_OK);
+	CHECK(strstr(c.bodies[0], "EnableTerminationProtection=true") && strstr(c.bodies[0], "StackName=ci"));
+	CHECK_INT(ciha_stack_set_termination_protection(client, "ci", 0), CIHA_OK);
+	CHECK(strstr(c.bodies[1], "EnableTerminationProtection=false") != NULL);
+	CHECK_INT(ciha_stack_set_termination_protection(client, "gone", 1), CIHA_ENOTFOUND);
+	CHECK_STR(ciha_error_message(ciha_client_error(client)),
+	          "cloudformation UpdateTerminationProtection: stack 'gone' does not exist");
+	CHECK_STR(ciha_error_request_id(ciha_client_error(client)), "req-1");
+	canned_done(client);
+}
+
 int main(void)
 {
 	long before = ciha__alloc_outstanding();
@@ -549,6 +842,11 @@ int main(void)
 	RUN(test_spec__tags_at_most_50);
 	RUN(test_spec__parameters);
 	RUN(test_spec__template_file);
+	RUN(test_canned__describe_reads_every_resource_page);
+	RUN(test_canned__list_reads_every_page_and_filters_deleted);
+	RUN(test_canned__events_across_pages_stop_at_max);
+	RUN(test_canned__snapshot_parameters_read_every_page);
+	RUN(test_canned__termination_protection_on_and_off);
 	ciha_error_clear();
 	CHECK_CASE("no library allocations left", ciha__alloc_outstanding() == before);
 	return CHECK_DONE("test_template");

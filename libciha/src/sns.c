@@ -80,13 +80,42 @@ static void replace_all(ciha__buf *out, const char *text, const char *secret, co
 	ciha__buf_puts(out, text);
 }
 
+#define MIN_SECRET_TOKEN 16
+
+/* Mask, in `text`, every path segment or query value of the URL long enough to be a key. */
+static void mask_tokens(ciha__buf *out, const char *text, const char *url_rest)
+{
+	ciha__buf cur = CIHA__BUF_INIT, next = CIHA__BUF_INIT;
+	const char *p = url_rest;
+	ciha__buf_puts(&cur, text);
+	while (*p) {
+		size_t n = strcspn(p, "/?&=#;");
+		if (n >= MIN_SECRET_TOKEN) {
+			char *token = ciha__strndup(p, n);
+			ciha__buf_clear(&next);
+			if (token)
+				replace_all(&next, ciha__buf_cstr(&cur), token, "[redacted]");
+			ciha__free(token);
+			ciha__buf_clear(&cur);
+			ciha__buf_puts(&cur, ciha__buf_cstr(&next));
+		}
+		p += n + (p[n] ? 1 : 0);
+	}
+	ciha__buf_puts(out, ciha__buf_cstr(&cur));
+	if (cur.failed || next.failed)
+		out->failed = 1;
+	ciha__buf_dispose(&cur);
+	ciha__buf_dispose(&next);
+}
+
 /*
- * Re-raise the failure `rc` of a call that carried `url` with the URL (and its
- * path, where the key sits) masked out of the message, keeping the AWS detail.
+ * Re-raise the failure `rc` of a call that carried `url` with the URL (and the
+ * key-like parts of its path and query) masked out of the message, keeping
+ * the AWS detail.
  */
 static int fail_scrubbed(ciha_client *client, int rc, const char *url)
 {
-	const char *host = after_scheme(url), *path = host ? host + strcspn(host, "/?#") : NULL;
+	const char *host = after_scheme(url), *rest = host ? host + strcspn(host, "/?#") : url;
 	char shown[REDACTED_URL_SIZE];
 	ciha__buf once = CIHA__BUF_INIT, twice = CIHA__BUF_INIT;
 	ciha__error_detail d;
@@ -95,10 +124,7 @@ static int fail_scrubbed(ciha_client *client, int rc, const char *url)
 		return ciha__client_fail(client, ciha__error_raise(CIHA_ENOMEM, "out of memory"));
 	ciha__sns_redact_url(shown, sizeof(shown), url);
 	replace_all(&once, ciha_error_message(e), url, shown);
-	if (path && strlen(path) >= 8)
-		replace_all(&twice, ciha__buf_cstr(&once), path, "/\xe2\x80\xa6[redacted]");
-	else
-		ciha__buf_puts(&twice, ciha__buf_cstr(&once));
+	mask_tokens(&twice, ciha__buf_cstr(&once), rest);
 	d.service = ciha_error_service(e);
 	d.http_status = ciha_error_http_status(e);
 	d.aws_code = ciha_error_aws_code(e);

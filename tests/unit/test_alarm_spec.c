@@ -1,6 +1,9 @@
 /* test_alarm_spec.c: alarm spec setters and validation, the presets' exact
  * fields, sets and their JSON form (errors naming source and path), the diff
  * against decoded DescribeAlarms members, PutMetricAlarm parameters, plans. */
+#ifndef CIHA_TESTING
+#define CIHA_TESTING 1 /* the HTTP transport seam of http_int.h */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,8 @@
 #include <ciha.h>
 #include "alarm_int.h"
 #include "alloc_int.h"
+#include "buf_int.h"
+#include "http_int.h"
 #include "check.h"
 
 #define TOPIC "arn:aws:sns:us-east-1:123456789012:ci-pages"
@@ -735,6 +740,142 @@ static void test_sns__redacted_urls(void)
 	CHECK_STR(out, "\xe2\x80\xa6[redacted]");
 }
 
+/* ---- SNS against canned answers (what moto cannot show: pending confirmation, AWS echoing the URL) ---- */
+
+#define PD_KEY "0123456789abcdefKEY"
+#define SNS_NS "xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\""
+
+typedef struct {
+	int list_pages;      /* ListSubscriptionsByTopic requests */
+	int subscribes;
+	int attribute_reads;
+} sns_calls;
+
+static void sns_answer(ciha__http_response *resp, long status, const char *xml)
+{
+	resp->outcome = CIHA__HTTP_OK;
+	resp->status = status;
+	ciha__buf_puts(&resp->body, xml);
+}
+
+static void subscriptions_page(ciha__http_response *resp, const char *arn, const char *endpoint, const char *token)
+{
+	ciha__buf xml = CIHA__BUF_INIT;
+	ciha__buf_printf(&xml, "<ListSubscriptionsByTopicResponse " SNS_NS "><ListSubscriptionsByTopicResult><Subscriptions>"
+	                 "<member><TopicArn>" TOPIC "</TopicArn><Protocol>https</Protocol><SubscriptionArn>%s"
+	                 "</SubscriptionArn><Owner>123456789012</Owner><Endpoint>%s</Endpoint></member></Subscriptions>"
+	                 "%s%s%s</ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>r1</RequestId>"
+	                 "</ResponseMetadata></ListSubscriptionsByTopicResponse>", arn, endpoint,
+	                 token ? "<NextToken>" : "", token ? token : "", token ? "</NextToken>" : "");
+	sns_answer(resp, 200, ciha__buf_cstr(&xml));
+	ciha__buf_dispose(&xml);
+}
+
+/* Page 1 lists someone else; page 2 a pending and a confirmed-but-pending-attribute subscription. */
+static int sns_transport(const ciha__http_request *req, ciha__http_response *resp, void *payload)
+{
+	sns_calls *calls = payload;
+	const char *body = req->body ? req->body : "";
+	if (strstr(body, "Action=ListSubscriptionsByTopic")) {
+		calls->list_pages++;
+		if (!strstr(body, "NextToken=page2"))
+			subscriptions_page(resp, TOPIC ":11111111", "https://other.example.com/x", "page2");
+		else
+			subscriptions_page(resp, calls->list_pages <= 2 ? "PendingConfirmation" : TOPIC ":22222222",
+			                   "https://events.pagerduty.com/integration/" PD_KEY "/enqueue", NULL);
+	} else if (strstr(body, "Action=GetSubscriptionAttributes")) {
+		calls->attribute_reads++;
+		sns_answer(resp, 200, "<GetSubscriptionAttributesResponse " SNS_NS "><GetSubscriptionAttributesResult>"
+		           "<Attributes><entry><key>PendingConfirmation</key><value>true</value></entry></Attributes>"
+		           "</GetSubscriptionAttributesResult></GetSubscriptionAttributesResponse>");
+	} else if (strstr(body, "Action=Subscribe") && strstr(body, "bad-endpoint")) {
+		calls->subscribes++;
+		sns_answer(resp, 400, "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>"
+		           "Invalid parameter: Endpoint https://bad-endpoint.example.com/integration/" PD_KEY "/enqueue "
+		           "(key " PD_KEY ") is unreachable</Message></Error><RequestId>req-bad</RequestId></ErrorResponse>");
+	} else if (strstr(body, "Action=Subscribe")) {
+		calls->subscribes++;
+		sns_answer(resp, 200, "<SubscribeResponse " SNS_NS "><SubscribeResult><SubscriptionArn>pending confirmation"
+		           "</SubscriptionArn></SubscribeResult></SubscribeResponse>");
+	} else {
+		sns_answer(resp, 400, "<ErrorResponse><Error><Code>InvalidAction</Code><Message>no</Message></Error>"
+		           "</ErrorResponse>");
+	}
+	return CIHA_OK;
+}
+
+static ciha_client *canned_client(void)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_credentials_provider *p = NULL;
+	ciha_client *c = NULL;
+	CHECK_INT(ciha_credentials_provider_new_static(&p, "AKIDCANNED", "canned-secret", NULL), CIHA_OK);
+	o.region = "us-east-1";
+	o.endpoint_url = "http://127.0.0.1:9";
+	o.credentials = p;
+	o.max_attempts = 1;
+	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
+	ciha_credentials_provider_release(p);
+	return c;
+}
+
+static void test_sns__pending_confirmation_found_on_a_later_page(void)
+{
+	sns_calls calls = { 0, 0, 0 };
+	ciha_client *c = canned_client();
+	int confirmed = 42;
+	char *arn = NULL;
+	const char *url = "https://events.pagerduty.com/integration/" PD_KEY "/enqueue";
+	ciha__http_set_test_transport(sns_transport, &calls);
+	/* pages 1+2: the second page lists it as "PendingConfirmation" */
+	CHECK_INT(ciha_alarm_subscription_status(&confirmed, c, TOPIC, url), CIHA_OK);
+	CHECK_INT(confirmed, 0);
+	CHECK_INT(calls.list_pages, 2);
+	/* pages 3+4: listed with an ARN, but its attributes say pending */
+	CHECK_INT(ciha_alarm_subscription_status(&confirmed, c, TOPIC, url), CIHA_OK);
+	CHECK_INT(confirmed, 0);
+	CHECK_INT(calls.attribute_reads, 1);
+	/* subscribing an endpoint already listed does not subscribe again */
+	CHECK_INT(ciha_alarm_subscribe(&arn, c, TOPIC, url, 0), CIHA_OK);
+	CHECK_STR(arn, TOPIC ":22222222");
+	CHECK_INT(calls.subscribes, 0);
+	ciha_free(arn);
+	arn = NULL;
+	/* a new one: SNS answers "pending confirmation" until PagerDuty confirms */
+	CHECK_INT(ciha_alarm_subscribe(&arn, c, TOPIC, "https://new.example.com/integration/" PD_KEY "/enqueue", 0),
+	          CIHA_OK);
+	CHECK_STR(arn, "pending confirmation");
+	CHECK_INT(calls.subscribes, 1);
+	CHECK_INT(ciha_alarm_subscription_status(&confirmed, c, TOPIC, "https://nowhere.example.com/x"), CIHA_OK);
+	CHECK_INT(confirmed, -1);
+	ciha__http_set_test_transport(NULL, NULL);
+	ciha_free(arn);
+	ciha_client_free(c);
+}
+
+static void test_sns__aws_error_echoing_the_url_is_scrubbed(void)
+{
+	sns_calls calls = { 0, 0, 0 };
+	ciha_client *c = canned_client();
+	char *arn = NULL;
+	const ciha_error *e;
+	ciha__http_set_test_transport(sns_transport, &calls);
+	CHECK_INT(ciha_alarm_subscribe(&arn, c, TOPIC, "https://bad-endpoint.example.com/integration/" PD_KEY "/enqueue", 0),
+	          CIHA_EAWS);
+	ciha__http_set_test_transport(NULL, NULL);
+	CHECK(arn == NULL);
+	CHECK_INT(calls.subscribes, 1);
+	e = ciha_client_error(c);
+	CHECK_MSG(strstr(ciha_error_message(e), PD_KEY) == NULL, "key in [%s]", ciha_error_message(e));
+	CHECK_MSG(strstr(ciha_error_message(e), "https://bad-endpoint.example.com/\xe2\x80\xa6[redacted]") != NULL, "[%s]",
+	          ciha_error_message(e));
+	CHECK_STR(ciha_error_aws_code(e), "InvalidParameter");
+	CHECK_STR(ciha_error_request_id(e), "req-bad");
+	CHECK_INT(ciha_error_http_status(e), 400);
+	CHECK(strstr(ciha_error_message(ciha_error_last()), PD_KEY) == NULL);
+	ciha_client_free(c);
+}
+
 int main(void)
 {
 	RUN(test_spec__defaults);
@@ -762,6 +903,8 @@ int main(void)
 	RUN(test_put_params__actions_tags_and_fields);
 	RUN(test_plan__accessors_and_json);
 	RUN(test_sns__redacted_urls);
+	RUN(test_sns__pending_confirmation_found_on_a_later_page);
+	RUN(test_sns__aws_error_echoing_the_url_is_scrubbed);
 	ciha_error_clear();
 	CHECK_CASE("no library allocations outstanding", ciha__alloc_outstanding() == 0);
 	return CHECK_DONE("test_alarm_spec");

@@ -288,6 +288,42 @@ static void test_subscribe__once_and_confirmed(void)
 	ciha_free(again);
 }
 
+/* moto lists 100 subscriptions a page: the one we look for sits on page 2. */
+static void test_subscribe__found_beyond_the_first_page(void)
+{
+	char name[80], url[120], *many = NULL, *arn = NULL, *direct = NULL;
+	json_t *r, *page1;
+	int i, confirmed = 0;
+	size_t j;
+	snprintf(name, sizeof(name), "%s-many", topic_name);
+	CHECK_INT(ciha_alarm_topic_ensure(&many, client, name), CIHA_OK);
+	if (!many)
+		return;
+	for (i = 1; i <= 105; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:9/dummy-%03d", i);
+		r = call("sns", "Subscribe", json_pack("{s:s, s:s, s:s}", "TopicArn", many, "Protocol", "http", "Endpoint", url));
+		if (i == 105)
+			direct = strdup(json_string_value(json_object_get(r, "SubscriptionArn")));
+		json_decref(r);
+	}
+	page1 = call("sns", "ListSubscriptionsByTopic", json_pack("{s:s}", "TopicArn", many));
+	CHECK(json_string_value(json_object_get(page1, "NextToken")) != NULL);
+	for (j = 0; j < json_array_size(json_object_get(page1, "Subscriptions")); j++)
+		CHECK(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(page1, "Subscriptions"), j),
+		                                               "Endpoint")), url) != 0);
+	json_decref(page1);
+	CHECK_INT(ciha_alarm_subscription_status(&confirmed, client, many, url), CIHA_OK);
+	CHECK_INT(confirmed, 1);
+	CHECK_INT(ciha_alarm_subscribe(&arn, client, many, url, 1), CIHA_OK);
+	CHECK_STR(arn, direct);
+	CHECK_INT(ciha_alarm_subscription_status(&confirmed, client, many, "http://127.0.0.1:9/dummy-999"), CIHA_OK);
+	CHECK_INT(confirmed, -1);
+	json_decref(call("sns", "DeleteTopic", json_pack("{s:s}", "TopicArn", many)));
+	free(direct);
+	ciha_free(arn);
+	ciha_free(many);
+}
+
 typedef struct {
 	int lines;
 	int leaks;
@@ -687,6 +723,7 @@ int main(void)
 	if (topic_arn) {
 		RUN(test_subscribe__https_only_and_redacted);
 		RUN(test_subscribe__once_and_confirmed);
+		RUN(test_subscribe__found_beyond_the_first_page);
 		RUN(test_subscribe__key_never_logged_or_in_errors);
 		RUN(test_apply__creates_every_preset_with_both_actions);
 		RUN(test_apply__again_is_unchanged);

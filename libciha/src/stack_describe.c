@@ -223,8 +223,8 @@ static json_t *as_map(const json_t *list, const char *key_name, const char *valu
 	size_t i;
 	for (i = 0; map && i < json_array_size(list); i++) {
 		const json_t *item = json_array_get(list, i);
-		const char *v = ciha__stack_str(item, value_name);
-		if (ciha__stack_str(item, key_name) && json_object_set_new(map, ciha__stack_str(item, key_name), json_string(v ? v : "")) != 0) {
+		const char *k = ciha__stack_str(item, key_name), *v = ciha__stack_str(item, value_name);
+		if (k && json_object_set_new(map, k, json_string(v ? v : "")) != 0) {
 			json_decref(map);
 			return NULL;
 		}
@@ -237,13 +237,21 @@ static json_t *string_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* Member `key` as a JSON string, or null when absent or empty. */
+static json_t *field(const json_t *o, const char *key)
+{
+	return string_or_null(ciha__stack_str(o, key));
+}
+
 static json_t *resource_json(const json_t *r)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "logical_id", string_or_null(ciha__stack_str(r, "LogicalResourceId")),
-	                 "physical_id", string_or_null(ciha__stack_str(r, "PhysicalResourceId")), "type",
-	                 string_or_null(ciha__stack_str(r, "ResourceType")), "status", string_or_null(ciha__stack_str(r, "ResourceStatus")),
-	                 "reason", string_or_null(ciha__stack_str(r, "ResourceStatusReason")), "updated",
-	                 string_or_null(ciha__stack_str(r, "LastUpdatedTimestamp")));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "logical_id", field(r, "LogicalResourceId"),
+	                 "physical_id", field(r, "PhysicalResourceId"),
+	                 "type", field(r, "ResourceType"),
+	                 "status", field(r, "ResourceStatus"),
+	                 "reason", field(r, "ResourceStatusReason"),
+	                 "updated", field(r, "LastUpdatedTimestamp"));
 }
 
 static json_t *resources_json(const ciha_stack *s)
@@ -265,10 +273,10 @@ CIHA_EXTERN(ciha_result) ciha_stack_json(char **out, const ciha_stack *s)
 		return ciha__error_raise(CIHA_EINVAL, "ciha_stack_json: out and stack are required");
 	d = s->desc;
 	return ciha__stack_json_text(out, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
-		"name", string_or_null(ciha__stack_str(d, "StackName")), "id", string_or_null(ciha__stack_str(d, "StackId")),
-		"status", string_or_null(ciha__stack_str(d, "StackStatus")), "reason", string_or_null(ciha__stack_str(d, "StackStatusReason")),
-		"description", string_or_null(ciha__stack_str(d, "Description")), "created", string_or_null(ciha__stack_str(d, "CreationTime")),
-		"updated", string_or_null(ciha__stack_str(d, "LastUpdatedTime")), "protection", ciha_stack_termination_protection(s),
+		"name", field(d, "StackName"), "id", field(d, "StackId"),
+		"status", field(d, "StackStatus"), "reason", field(d, "StackStatusReason"),
+		"description", field(d, "Description"), "created", field(d, "CreationTime"),
+		"updated", field(d, "LastUpdatedTime"), "protection", ciha_stack_termination_protection(s),
 		"outputs", as_map(outputs(s), "OutputKey", "OutputValue"),
 		"parameters", as_map(json_object_get(d, "Parameters"), "ParameterKey", "ParameterValue"),
 		"tags", as_map(json_object_get(d, "Tags"), "Key", "Value"), "resources", resources_json(s)));
@@ -330,10 +338,9 @@ CIHA_EXTERN(ciha_result) ciha_stack_list(char **out_json, ciha_client *client, i
 		const char *status = ciha__stack_str(sum, "StackStatus");
 		if (!include_deleted && status && strcmp(status, "DELETE_COMPLETE") == 0)
 			continue;   /* in case the endpoint ignores StackStatusFilter */
-		if (json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o}", "name", string_or_null(ciha__stack_str(sum, "StackName")),
-		                                          "id", string_or_null(ciha__stack_str(sum, "StackId")), "status",
-		                                          string_or_null(status), "updated",
-		                                          string_or_null(summary_updated(sum)))) != 0) {
+		json_t *item = json_pack("{s:o, s:o, s:o, s:o}", "name", field(sum, "StackName"), "id", field(sum, "StackId"),
+		                         "status", string_or_null(status), "updated", string_or_null(summary_updated(sum)));
+		if (json_array_append_new(list, item) != 0) {
 			json_decref(list);
 			list = NULL;
 		}
@@ -351,13 +358,16 @@ static json_t *event_json(const json_t *e)
 	const char *when = ciha__stack_str(e, "Timestamp");
 	if (!when || ciha__time_parse(when, &t) != 0)
 		t = 0;
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "event_id", string_or_null(ciha__stack_str(e, "EventId")),
-	                 "stack_name", string_or_null(ciha__stack_str(e, "StackName")), "logical_id",
-	                 string_or_null(ciha__stack_str(e, "LogicalResourceId")), "physical_id",
-	                 string_or_null(ciha__stack_str(e, "PhysicalResourceId")), "type", string_or_null(ciha__stack_str(e, "ResourceType")),
-	                 "status", string_or_null(ciha__stack_str(e, "ResourceStatus")), "reason",
-	                 string_or_null(ciha__stack_str(e, "ResourceStatusReason")), "time", string_or_null(when), "timestamp",
-	                 (json_int_t)t);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
+	                 "event_id", field(e, "EventId"),
+	                 "stack_name", field(e, "StackName"),
+	                 "logical_id", field(e, "LogicalResourceId"),
+	                 "physical_id", field(e, "PhysicalResourceId"),
+	                 "type", field(e, "ResourceType"),
+	                 "status", field(e, "ResourceStatus"),
+	                 "reason", field(e, "ResourceStatusReason"),
+	                 "time", string_or_null(when),
+	                 "timestamp", (json_int_t)t);
 }
 
 /* Append the page's events (newest first, as CloudFormation sends them) up to max. */

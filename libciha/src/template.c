@@ -424,18 +424,29 @@ int ciha__resource_type_is_stateful(const char *type)
 
 /* ---- the template check ------------------------------------------------------ */
 
-static int template_resources(json_t **root, const json_t **resources, const char *body)
+typedef int (*stateful_fn)(json_t *into, const char *logical_id, const json_t *res, int type_index);
+
+/* Parse the template and call fn on each stateful resource, in template order. */
+static int each_stateful(const char *body, json_t *into, stateful_fn fn)
 {
-	int rc = ciha__template_parse(root, body, "template");
-	if (rc != CIHA_OK)
+	json_t *root = NULL;
+	const json_t *resources, *res;
+	const char *logical_id;
+	int rc;
+	if (!into)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if ((rc = ciha__template_parse(&root, body, "template")) != CIHA_OK)
 		return rc;
-	*resources = json_object_get(*root, "Resources");
-	if (!json_is_object(*resources)) {
-		json_decref(*root);
-		*root = NULL;
-		return ciha__error_raise(CIHA_EINVAL, "template: no Resources mapping");
+	resources = json_object_get(root, "Resources");
+	if (!json_is_object(resources))
+		rc = ciha__error_raise(CIHA_EINVAL, "template: no Resources mapping");
+	json_object_foreach((json_t *)resources, logical_id, res) {
+		int idx = stateful_index(json_string_value(json_object_get(res, "Type")));
+		if (rc == CIHA_OK && idx >= 0)
+			rc = fn(into, logical_id, res, idx);
 	}
-	return CIHA_OK;
+	json_decref(root);
+	return rc;
 }
 
 /* What is wrong with one policy attribute, appended to `problems` (nothing when it protects). */
@@ -476,8 +487,8 @@ static json_t *policy_text(const json_t *value)
 	return text;
 }
 
-/* One finding, or NULL in *out when the resource is protected. */
-static int check_resource(json_t **out, const char *logical_id, const json_t *res, int idx)
+/* Append a finding unless the resource is protected. */
+static int add_finding(json_t *findings, const char *logical_id, const json_t *res, int idx)
 {
 	const char *type = json_string_value(json_object_get(res, "Type"));
 	const json_t *dp = json_object_get(res, "DeletionPolicy"), *urp = json_object_get(res, "UpdateReplacePolicy");
@@ -487,8 +498,8 @@ static int check_resource(json_t **out, const char *logical_id, const json_t *re
 	                  (strcmp(type, "AWS::RDS::DBInstance") == 0 &&
 	                   !json_object_get(json_object_get(res, "Properties"), "DBClusterIdentifier"));
 	ciha__buf problems = CIHA__BUF_INIT;
+	json_t *finding = NULL;
 	int found;
-	*out = NULL;
 	policy_problem(&problems, dp, "DeletionPolicy", type, snapshot_ok, rds_default);
 	policy_problem(&problems, urp, "UpdateReplacePolicy", type, snapshot_ok, 0);
 	if (problems.failed) {
@@ -497,36 +508,24 @@ static int check_resource(json_t **out, const char *logical_id, const json_t *re
 	}
 	found = problems.len > 0;
 	if (found)
-		*out = json_pack("{s:s, s:s, s:o, s:o, s:s}", "logical_id", logical_id, "type", type, "deletion_policy",
+		finding = json_pack("{s:s, s:s, s:o, s:o, s:s}", "logical_id", logical_id, "type", type, "deletion_policy",
 		                 policy_text(dp), "update_replace_policy", policy_text(urp), "problem",
 		                 ciha__buf_cstr(&problems));
 	ciha__buf_dispose(&problems);
-	return !found || *out ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if (found && json_array_append_new(findings, finding) != 0)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return CIHA_OK;
 }
 
 CIHA_EXTERN(ciha_result) ciha_stack_template_check(char **out_json, const char *template_body)
 {
-	json_t *root = NULL, *findings, *finding;
-	const json_t *resources, *res;
-	const char *logical_id;
+	json_t *findings;
 	int rc;
 	if (!out_json)
 		return ciha__error_raise(CIHA_EINVAL, "ciha_stack_template_check: out_json is NULL");
 	*out_json = NULL;
-	if ((rc = template_resources(&root, &resources, template_body)) != CIHA_OK)
-		return rc;
 	findings = json_array();
-	rc = findings ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	json_object_foreach((json_t *)resources, logical_id, res) {
-		int idx = stateful_index(json_string_value(json_object_get(res, "Type")));
-		if (rc != CIHA_OK || idx < 0)
-			continue;
-		if ((rc = check_resource(&finding, logical_id, res, idx)) == CIHA_OK && finding &&
-		    json_array_append_new(findings, finding) != 0)
-			rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	}
-	json_decref(root);
-	if (rc != CIHA_OK) {
+	if ((rc = each_stateful(template_body, findings, add_finding)) != CIHA_OK) {
 		json_decref(findings);
 		return rc;
 	}
@@ -535,35 +534,29 @@ CIHA_EXTERN(ciha_result) ciha_stack_template_check(char **out_json, const char *
 
 /* ---- stack policies ------------------------------------------------------------- */
 
-static json_t *deny_replace_delete(const char *logical_id)
+static int add_deny(json_t *statements, const char *logical_id, const json_t *res, int idx)
 {
 	char resource[300];
+	(void)res;
+	(void)idx;
 	snprintf(resource, sizeof(resource), "LogicalResourceId/%s", logical_id);
-	return json_pack("{s:s, s:[s, s], s:s, s:s}", "Effect", "Deny", "Action", "Update:Replace", "Update:Delete",
-	                 "Principal", "*", "Resource", resource);
+	if (json_array_append_new(statements, json_pack("{s:s, s:[s, s], s:s, s:s}", "Effect", "Deny", "Action",
+	                                                "Update:Replace", "Update:Delete", "Principal", "*", "Resource",
+	                                                resource)) != 0)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return CIHA_OK;
 }
 
 CIHA_EXTERN(ciha_result) ciha_stack_policy_generate(char **out, const char *template_body)
 {
-	json_t *root = NULL, *statements;
-	const json_t *resources, *res;
-	const char *logical_id;
+	json_t *statements;
 	int rc;
 	if (!out)
 		return ciha__error_raise(CIHA_EINVAL, "ciha_stack_policy_generate: out is NULL");
 	*out = NULL;
-	if ((rc = template_resources(&root, &resources, template_body)) != CIHA_OK)
-		return rc;
 	statements = json_pack("[{s:s, s:s, s:s, s:s}]", "Effect", "Allow", "Action", "Update:*", "Principal", "*",
 	                       "Resource", "*");
-	rc = statements ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	json_object_foreach((json_t *)resources, logical_id, res) {
-		if (rc == CIHA_OK && ciha__resource_type_is_stateful(json_string_value(json_object_get(res, "Type"))) &&
-		    json_array_append_new(statements, deny_replace_delete(logical_id)) != 0)
-			rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	}
-	json_decref(root);
-	if (rc != CIHA_OK) {
+	if ((rc = each_stateful(template_body, statements, add_deny)) != CIHA_OK) {
 		json_decref(statements);
 		return rc;
 	}

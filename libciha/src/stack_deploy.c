@@ -88,38 +88,29 @@ static int refuse(deploy_ctx *x, const char *status, const char *advice)
 	return ciha__error_raise(CIHA_ESTATE, "stack '%s' is in %s: %s", x->spec->name, status, advice);
 }
 
-static int delete_stale_change_sets(deploy_ctx *x, const char *stack_id)
-{
-	json_t *all = NULL;
-	const json_t *list;
-	size_t i;
-	int rc = ciha_call_all(&all, x->c, "cloudformation", "ListChangeSets", json_pack("{s:s}", "StackName", stack_id));
-	list = json_object_get(all, "Summaries");
-	for (i = 0; rc == CIHA_OK && json_is_array(list) && i < json_array_size(list); i++) {
-		const char *cs = ciha__stack_str(json_array_get(list, i), "ChangeSetId");
-		if (cs)
-			rc = ciha__stack_call(NULL, x->c, "DeleteChangeSet", json_pack("{s:s}", "ChangeSetName", cs),
-			                      x->spec->name);
-	}
-	json_decref(all);
-	return rc;
-}
-
-/* A stack an earlier deploy left in REVIEW_IN_PROGRESS was never created: create it again. */
+/* A stack an earlier deploy left in REVIEW_IN_PROGRESS was never created: delete
+ * it (with its change sets) and create it again. Reusing the name for another
+ * CREATE change set would work on AWS, but deleting works everywhere. */
 static int recover_review(deploy_ctx *x)
 {
+	ciha_stack_delete_options del = CIHA_STACK_DELETE_OPTIONS_INIT;
 	const char *id = ciha__stack_str(x->current, "StackId");
 	json_t *resources = NULL;
-	int rc = ciha__stack_resources(&resources, x->c, id);
+	int rc = id ? ciha__stack_resources(&resources, x->c, id)
+	            : ciha__error_raise(CIHA_EAWS, "DescribeStacks gave no id for stack '%s'", x->spec->name);
 	if (rc == CIHA_OK && json_array_size(resources) > 0)
 		rc = refuse(x, "REVIEW_IN_PROGRESS", "it has resources already; review or execute its change set, "
 		            "or delete it (ciha_stack_fix)");
 	json_decref(resources);
-	if (rc == CIHA_OK)
-		rc = delete_stale_change_sets(x, id);
-	if (rc == CIHA_OK)
-		ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s was left in REVIEW_IN_PROGRESS by an earlier "
-		          "deploy; creating it again", x->spec->name);
+	if (rc != CIHA_OK)
+		return rc;
+	ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s was left in REVIEW_IN_PROGRESS by an earlier deploy; "
+	          "deleting it to create it again", x->spec->name);
+	del.timeout_s = timeout_s(x);
+	del.poll_interval_ms = poll_ms(x);
+	rc = ciha_stack_delete(x->c, id, &del);
+	json_decref(x->current);
+	x->current = NULL;
 	x->create = 1;
 	return rc;
 }
@@ -229,30 +220,6 @@ static void change_set_name(char *out, size_t size)
 	snprintf(out, size, "ciha-%lld-%.8s", (long long)time(NULL), uuid);
 }
 
-static int create_change_set(deploy_ctx *x)
-{
-	char name[64], token[37];
-	json_t *params = NULL, *r = NULL;
-	int rc;
-	change_set_name(name, sizeof(name));
-	ciha__uuid4(token);
-	if (x->spec->timeout_minutes > 0 && x->create)
-		ciha__log(&x->c->logger, CIHA_LOG_WARN, "cfn", "stack %s: CreateChangeSet has no TimeoutInMinutes; the "
-		          "deploy waits at most %ld s instead", x->spec->name, timeout_s(x));
-	if ((rc = change_set_params(&params, x, name, token)) != CIHA_OK)
-		return rc;
-	rc = ciha__stack_call(&r, x->c, "CreateChangeSet", params, x->spec->name);
-	if (rc == CIHA_OK)
-		rc = replace_string(&x->d->change_set, ciha__stack_str(r, "Id") ? ciha__stack_str(r, "Id") : name);
-	if (rc == CIHA_OK && ciha__stack_str(r, "StackId"))
-		rc = replace_string(&x->d->stack_id, ciha__stack_str(r, "StackId"));
-	json_decref(r);
-	if (rc == CIHA_OK)
-		ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s: change set %s (%s)", x->spec->name, name,
-		          x->create ? "CREATE" : "UPDATE");
-	return rc;
-}
-
 static int is_no_change(const char *reason)
 {
 	return ciha__stack_contains_ci(reason, "didn't contain changes") ||
@@ -306,6 +273,12 @@ static int describe_change_set(json_t **out, deploy_ctx *x, int all_pages)
 	return ciha_call_all(out, x->c, "cloudformation", "DescribeChangeSet", params);
 }
 
+static int no_changes(deploy_ctx *x)
+{
+	ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s: no changes", x->spec->name);
+	return replace_string(&x->d->action, "none");
+}
+
 static int drop_empty_change_set(deploy_ctx *x)
 {
 	int rc = ciha__stack_call(NULL, x->c, "DeleteChangeSet", json_pack("{s:s}", "ChangeSetName", x->d->change_set),
@@ -315,8 +288,36 @@ static int drop_empty_change_set(deploy_ctx *x)
 		          x->spec->name, x->c->err.message ? x->c->err.message : "");
 		ciha__error_reset(&x->c->err);
 	}
-	ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s: no changes", x->spec->name);
-	return replace_string(&x->d->action, "none");
+	return no_changes(x);
+}
+
+static int create_change_set(deploy_ctx *x)
+{
+	char name[64], token[37];
+	json_t *params = NULL, *r = NULL;
+	int rc;
+	change_set_name(name, sizeof(name));
+	ciha__uuid4(token);
+	if (x->spec->timeout_minutes > 0 && x->create)
+		ciha__log(&x->c->logger, CIHA_LOG_WARN, "cfn", "stack %s: CreateChangeSet has no TimeoutInMinutes; the "
+		          "deploy waits at most %ld s instead", x->spec->name, timeout_s(x));
+	if ((rc = change_set_params(&params, x, name, token)) != CIHA_OK)
+		return rc;
+	rc = ciha__stack_call(&r, x->c, "CreateChangeSet", params, x->spec->name);
+	if (rc != CIHA_OK && !x->create && is_no_change(x->c->err.message)) {
+		/* moto refuses the change set itself where AWS would create a FAILED one. */
+		ciha__error_reset(&x->c->err);
+		return no_changes(x);
+	}
+	if (rc == CIHA_OK)
+		rc = replace_string(&x->d->change_set, ciha__stack_str(r, "Id") ? ciha__stack_str(r, "Id") : name);
+	if (rc == CIHA_OK && ciha__stack_str(r, "StackId"))
+		rc = replace_string(&x->d->stack_id, ciha__stack_str(r, "StackId"));
+	json_decref(r);
+	if (rc == CIHA_OK)
+		ciha__log(&x->c->logger, CIHA_LOG_INFO, "cfn", "stack %s: change set %s (%s)", x->spec->name, name,
+		          x->create ? "CREATE" : "UPDATE");
+	return rc;
 }
 
 /* Poll until the change set is ready (then read every page of its changes) or failed. */
@@ -490,7 +491,7 @@ static int run_deploy(deploy_ctx *x)
 		rc = replace_string(&x->d->stack_id, ciha__stack_str(x->current, "StackId"));
 	if (rc == CIHA_OK)
 		rc = create_change_set(x);
-	if (rc == CIHA_OK)
+	if (rc == CIHA_OK && x->d->change_set)
 		rc = wait_change_set(x);
 	if (rc != CIHA_OK)
 		return rc;
@@ -513,8 +514,10 @@ CIHA_EXTERN(ciha_result) ciha_stack_deploy(ciha_stack_deployment **out, ciha_cli
 	int rc;
 	if (out)
 		*out = NULL;
-	if (!out || !client || !spec)
-		return ciha__error_raise(CIHA_EINVAL, "ciha_stack_deploy: out, client and spec are required");
+	if (!client)
+		return ciha__error_raise(CIHA_EINVAL, "ciha_stack_deploy: no client");
+	if (!out || !spec)
+		return ciha__client_fail(client, ciha__error_raise(CIHA_EINVAL, "ciha_stack_deploy: out and spec are required"));
 	if (!opts)
 		opts = &defaults;
 	if ((rc = ciha__stack_options_check(opts->version, CIHA_STACK_DEPLOY_OPTIONS_VERSION,
@@ -529,7 +532,7 @@ CIHA_EXTERN(ciha_result) ciha_stack_deploy(ciha_stack_deployment **out, ciha_cli
 		return ciha__client_fail(client, nomem());
 	rc = run_deploy(&x);
 	json_decref(x.current);
-	if (x.d->change_set)
+	if (x.d->change_set || (x.d->action && strcmp(x.d->action, "none") == 0))
 		*out = x.d;
 	else
 		ciha_stack_deployment_free(x.d);

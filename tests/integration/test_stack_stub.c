@@ -386,7 +386,7 @@ static void test_deploy__review_in_progress_is_created_again(void)
 {
 	ciha_stack_deployment *d = NULL;
 	ciha_stack_deploy_options o = deploy_opts(NULL);
-	char *first = NULL, *diag = NULL;
+	char *first_stack = NULL, *diag = NULL;
 	json_t *j;
 	stub_script("{\"scenario\": \"happy\"}");
 	log_clear();
@@ -395,7 +395,7 @@ static void test_deploy__review_in_progress_is_created_again(void)
 	CHECK_INT(ciha_stack_deployment_executed(d), 0);
 	CHECK_STR(ciha_stack_deployment_status(d), "REVIEW_IN_PROGRESS");
 	CHECK_INT(ciha_stack_deployment_change_count(d), 4);
-	first = ciha__strdup(ciha_stack_deployment_change_set(d));
+	first_stack = ciha__strdup(ciha_stack_deployment_stack_id(d));
 	ciha_stack_deployment_free(d);
 	CHECK_INT(ciha_stack_diagnose(&diag, client, "ci-review", 0), CIHA_OK);
 	j = json_loads(diag ? diag : "", 0, NULL);
@@ -407,10 +407,11 @@ static void test_deploy__review_in_progress_is_created_again(void)
 	CHECK_INT(deploy(&d, spec_for("ci-review", "db.t3.micro", "ami-1", "ci"), &o), CIHA_OK);
 	CHECK_STR(ciha_stack_deployment_action(d), "create");
 	CHECK_STR(ciha_stack_deployment_status(d), "CREATE_COMPLETE");
-	CHECK_INT(logged("DeleteChangeSet", "ChangeSetName", first), 1);
+	CHECK_INT(logged("DeleteStack", "StackName", first_stack), 1);
 	CHECK_INT(logged("CreateChangeSet", "ChangeSetType", "CREATE"), 2);
+	CHECK(strcmp(ciha_stack_deployment_stack_id(d), first_stack) != 0);
 	ciha_stack_deployment_free(d);
-	ciha__free(first);
+	ciha__free(first_stack);
 }
 
 static void test_deploy__create_failure_names_root_cause_not_cascade(void)
@@ -784,6 +785,8 @@ static ciha_client *new_client(void)
 	o.region = "us-east-1";
 	o.endpoint_url = stub_url;
 	o.credentials = p;
+	o.config_file = "/nonexistent/ciha-config";
+	o.credentials_file = "/nonexistent/ciha-credentials";
 	if (ciha_client_new(&c, &o) != CIHA_OK)
 		fprintf(stderr, "client: %s\n", ciha_error_message(ciha_error_last()));
 	ciha_credentials_provider_release(p);

@@ -220,6 +220,13 @@ static int load_histories(copy_run *r, const ciha__target *targets)
 		t->driver = ciha__snap_driver_for(targets[i].kind);
 		t->report = r->report;
 		t->copy_item = -1;
+		if (t->target->missing) {
+			t->failed = 1;
+			if (ciha__report_add(r->report, "copy", t->target->kind, t->target->id, NULL, NULL, CIHA_ENOTFOUND,
+			                     t->target->missing, 0) < 0)
+				return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+			continue;
+		}
 		if ((rc = t->driver->list(&t->src, &t->nsrc, r->source, t->target->id)) != CIHA_OK ||
 		    (rc = t->driver->list_copies(&t->dst, &t->ndst, r->dest, t->target->id)) != CIHA_OK)
 			return rc;
@@ -239,6 +246,8 @@ static int queue_copies(copy_run *r, ciha__multi *multi, copy_job *jobs)
 		const ciha__snap *done;
 		char reason[200];
 		long idx;
+		if (t->target->missing)
+			continue;
 		if (!t->source) {
 			idx = ciha__report_add(r->report, "copy", t->target->kind, t->target->id, NULL,
 			                       "no completed snapshot under the policy to copy", CIHA_ENOTFOUND,
@@ -290,6 +299,8 @@ static int copy_all(copy_run *r, const ciha__target *targets)
 	ciha__free(jobs);
 	for (i = 0; rc == CIHA_OK && i < r->n; i++) {
 		copy_target *t = &r->targets[i];
+		if (t->target->missing)
+			continue;
 		if (t->copied) {
 			/* The new copy counts towards copy_keep. */
 			snaps_free(t->dst, t->ndst);

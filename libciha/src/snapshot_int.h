@@ -112,6 +112,7 @@ typedef struct {
 	ciha_snapshot_kind kind;
 	char *id;
 	char *availability_zone;  /* EBS */
+	char *missing;            /* given by id but not found: why (the run reports it and goes on) */
 } ciha__target;
 
 struct ciha_snapshot_selector {
@@ -122,7 +123,9 @@ struct ciha_snapshot_selector {
 	unsigned int tag_kinds;   /* mask of 1 << kind; 0 = all */
 };
 
-/* Resolve the selector to concrete targets (ids given + tag matches, across pages, deduplicated). */
+/* Resolve the selector to concrete targets (ids given + tag matches, across pages, deduplicated).
+ * An id that does not exist stays in the list with `missing` set, so one deleted
+ * volume does not stop the backups of the others. */
 int ciha__targets_resolve(ciha__target **out, size_t *n, ciha_client *c, const ciha_snapshot_selector *sel);
 void ciha__targets_free(ciha__target *t, size_t n);
 

@@ -443,7 +443,8 @@ static int run_targets(run_ctx *ctx, const ciha__target *targets, size_t n, int 
 		tr->target = &targets[i];
 		tr->driver = ciha__snap_driver_for(targets[i].kind);
 		tr->create_item = -1;
-		lrc = tr->driver->list(&tr->snaps, &tr->nsnaps, ctx->client, tr->target->id);
+		lrc = tr->target->missing ? ciha__error_raise(CIHA_ENOTFOUND, "%s", tr->target->missing)
+		                          : tr->driver->list(&tr->snaps, &tr->nsnaps, ctx->client, tr->target->id);
 		if (lrc != CIHA_OK) {
 			/* Without the history nothing safe can be decided for this target. */
 			tr->failed = 1;
@@ -517,11 +518,9 @@ static int run(ciha_snapshot_report **out, ciha_client *c, const ciha_snapshot_s
 	if ((rc = ciha__report_new(&ctx.report, p ? p->name : NULL, opts->dry_run)) == CIHA_OK)
 		rc = run_targets(&ctx, targets, n, mode);
 	ciha__targets_free(targets, n);
-	if (rc != CIHA_OK) {
-		ciha_snapshot_report_free(ctx.report);
+	*out = ctx.report; /* also when the run stopped early: it shows what was done */
+	if (rc != CIHA_OK)
 		return ciha__client_fail(c, rc);
-	}
-	*out = ctx.report;
 	if (ctx.first_error != CIHA_OK)
 		return ciha__client_fail(c, raise_failures(ctx.first_error, ctx.report));
 	return CIHA_OK;

@@ -20,6 +20,7 @@ void ciha__targets_free(ciha__target *t, size_t n)
 	for (i = 0; t && i < n; i++) {
 		ciha__free(t[i].id);
 		ciha__free(t[i].availability_zone);
+		ciha__free(t[i].missing);
 	}
 	ciha__free(t);
 }
@@ -47,6 +48,7 @@ static int target_push(ciha__target **list, size_t *n, ciha_snapshot_kind kind, 
 	grown[*n].kind = kind;
 	grown[*n].id = ciha__strdup(id);
 	grown[*n].availability_zone = ciha__strdup(az);
+	grown[*n].missing = NULL;
 	if (!grown[*n].id || (az && !grown[*n].availability_zone)) {
 		ciha__free(grown[*n].id);
 		ciha__free(grown[*n].availability_zone);
@@ -221,8 +223,14 @@ int ciha__targets_resolve(ciha__target **out, size_t *n, ciha_client *c, const c
 		const ciha__target *t = &sel->ids[i];
 		if (has_target(*out, *n, t->kind, t->id))
 			continue;
-		if ((rc = check_exists(c, t)) == CIHA_OK)
+		rc = check_exists(c, t);
+		if (rc == CIHA_OK || rc == CIHA_ENOTFOUND) {
+			int exists = rc == CIHA_OK;
 			rc = target_push(out, n, t->kind, t->id, t->availability_zone);
+			if (rc == CIHA_OK && !exists &&
+			    !((*out)[*n - 1].missing = ciha__strdup(ciha_error_message(ciha_error_last()))))
+				rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		}
 	}
 	if (rc == CIHA_OK && kind_selected_by_tags(sel, CIHA_SNAPSHOT_EBS))
 		rc = resolve_volumes_by_tag(out, n, c, sel);

@@ -287,16 +287,26 @@ int ciha__alarm_put_params(json_t **out, const ciha_alarm_spec *spec, const char
 
 /* ---- CloudWatch reads ---- */
 
-int ciha__alarm_describe_prefix(json_t **out, ciha_client *client, const char *prefix)
+int ciha__alarm_call(json_t **out, ciha_client *client, const char *service, const char *action, json_t *params,
+                     int all_pages)
 {
-	json_t *params = json_pack("{s:s}", "AlarmNamePrefix", prefix), *result = NULL, *alarms, *mine;
-	size_t i;
 	int rc;
 	*out = NULL;
 	if (!params)
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha_call_all(&result, client, "cloudwatch", "DescribeAlarms", params);
+	rc = all_pages ? ciha_call_all(out, client, service, action, params)
+	               : ciha_call(out, client, service, action, params);
 	json_decref(params);
+	return rc;
+}
+
+int ciha__alarm_describe_prefix(json_t **out, ciha_client *client, const char *prefix)
+{
+	json_t *result = NULL, *alarms, *mine;
+	size_t i;
+	int rc = ciha__alarm_call(&result, client, "cloudwatch", "DescribeAlarms",
+	                          json_pack("{s:s}", "AlarmNamePrefix", prefix), 1);
+	*out = NULL;
 	if (rc != CIHA_OK)
 		return rc;
 	alarms = json_object_get(result, "MetricAlarms");
@@ -316,14 +326,11 @@ int ciha__alarm_describe_prefix(json_t **out, ciha_client *client, const char *p
 
 int ciha__alarm_is_managed(int *managed, ciha_client *client, const char *alarm_arn)
 {
-	json_t *params = json_pack("{s:s}", "ResourceARN", alarm_arn), *result = NULL, *tags;
+	json_t *result = NULL, *tags;
 	size_t i;
-	int rc;
+	int rc = ciha__alarm_call(&result, client, "cloudwatch", "ListTagsForResource",
+	                          json_pack("{s:s}", "ResourceARN", alarm_arn), 0);
 	*managed = 0;
-	if (!params)
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha_call(&result, client, "cloudwatch", "ListTagsForResource", params);
-	json_decref(params);
 	if (rc != CIHA_OK)
 		return rc;
 	tags = json_object_get(result, "Tags");
@@ -346,7 +353,7 @@ static int managed_alarm(int *managed, ciha_client *client, const json_t *alarm)
 	return ciha__alarm_is_managed(managed, client, arn);
 }
 
-static const json_t *find_alarm(const json_t *alarms, const char *name)
+const json_t *ciha__alarm_find(const json_t *alarms, const char *name)
 {
 	size_t i;
 	for (i = 0; i < json_array_size(alarms); i++) {
@@ -448,10 +455,9 @@ CIHA_EXTERN(int) ciha_alarm_plan_outcome(const ciha_alarm_plan *plan, size_t i)
 	return item ? item->outcome : CIHA_EINVAL;
 }
 
-/* A caller-owned copy of jansson's text (which is malloc'd). */
-static int json_text_out(char **out, json_t *doc, size_t flags)
+int ciha__alarm_json_out(char **out, json_t *doc)
 {
-	char *text = doc ? json_dumps(doc, flags) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;   /* malloc'd by jansson */
 	json_decref(doc);
 	*out = text ? ciha__strdup(text) : NULL;
 	free(text);
@@ -479,7 +485,7 @@ CIHA_EXTERN(ciha_result) ciha_alarm_plan_json(char **out, const ciha_alarm_plan 
 		if (json_array_append_new(items, plan_item_json(&plan->items[i])) != 0)
 			json_decref(items), items = NULL;
 	doc = items ? json_pack("{s:b, s:o}", "dry_run", plan->dry_run, "items", items) : NULL;
-	return json_text_out(out, doc, JSON_INDENT(2));
+	return ciha__alarm_json_out(out, doc);
 }
 
 /* ---- reconcile ---- */
@@ -506,7 +512,7 @@ static void note_failure(reconcile *r, ciha__alarm_plan_item *item, int code)
 static int plan_desired(reconcile *r, const ciha_alarm_spec *spec)
 {
 	char *full = ciha__alarm_full_name(r->set, spec), *diff = NULL;
-	const json_t *found = full ? find_alarm(r->existing, full) : NULL;
+	const json_t *found = full ? ciha__alarm_find(r->existing, full) : NULL;
 	ciha__alarm_plan_item *item;
 	int managed = 0, rc = CIHA_OK;
 	if (!full)
@@ -570,8 +576,7 @@ static int put_alarm(reconcile *r, ciha__alarm_plan_item *item)
 	json_t *params = NULL, *result = NULL;
 	int rc = ciha__alarm_put_params(&params, spec, item->name, r->set->topic_arn);
 	if (rc == CIHA_OK)
-		rc = ciha_call(&result, r->client, "cloudwatch", "PutMetricAlarm", params);
-	json_decref(params);
+		rc = ciha__alarm_call(&result, r->client, "cloudwatch", "PutMetricAlarm", params, 0);
 	json_decref(result);
 	if (rc != CIHA_OK) {
 		note_failure(r, item, rc);
@@ -586,16 +591,13 @@ static int put_alarm(reconcile *r, ciha__alarm_plan_item *item)
 /* Delete up to DELETE_BATCH of the planned deletions starting at item `from`; returns the index after them. */
 static size_t delete_batch(reconcile *r, size_t from)
 {
-	json_t *names = json_array(), *params, *result = NULL;
+	json_t *names = json_array(), *result = NULL;
 	size_t i, end = from;
 	int rc;
 	for (; end < r->plan->n && json_array_size(names) < DELETE_BATCH; end++)
 		if (strcmp(r->plan->items[end].action, "delete") == 0 && r->plan->items[end].outcome == CIHA_EAGAIN)
 			json_array_append_new(names, json_string(r->plan->items[end].name));
-	params = json_pack("{s:o}", "AlarmNames", names);
-	rc = params ? ciha_call(&result, r->client, "cloudwatch", "DeleteAlarms", params)
-	            : ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	json_decref(params);
+	rc = ciha__alarm_call(&result, r->client, "cloudwatch", "DeleteAlarms", json_pack("{s:O}", "AlarmNames", names), 0);
 	json_decref(result);
 	for (i = from; i < end; i++) {
 		ciha__alarm_plan_item *item = &r->plan->items[i];
@@ -609,6 +611,7 @@ static size_t delete_batch(reconcile *r, size_t from)
 	if (rc == CIHA_OK)
 		ciha__log(&r->client->logger, CIHA_LOG_INFO, SUBSYSTEM, "deleted %zu stale alarm(s) under '%s'",
 		          json_array_size(names), r->set->prefix);
+	json_decref(names);
 	return end;
 }
 
@@ -725,5 +728,5 @@ CIHA_EXTERN(ciha_result) ciha_alarm_list(char **out_json, ciha_client *client, c
 		json_decref(list);
 		return ciha__client_fail(client, rc != CIHA_OK ? rc : ciha__error_raise(CIHA_ENOMEM, "out of memory"));
 	}
-	return json_text_out(out_json, list, JSON_INDENT(2));
+	return ciha__alarm_json_out(out_json, list);
 }

@@ -41,14 +41,7 @@ static int add_step(drill *d, const char *step, const char *alarm, int ok, const
 
 static const json_t *described(const drill *d, const char *name)
 {
-	size_t i;
-	for (i = 0; i < json_array_size(d->alarms); i++) {
-		const json_t *a = json_array_get(d->alarms, i);
-		const char *n = json_string_value(json_object_get(a, "AlarmName"));
-		if (n && strcmp(n, name) == 0)
-			return a;
-	}
-	return NULL;
+	return ciha__alarm_find(d->alarms, name);
 }
 
 static int actions_include(const json_t *alarm, const char *key, const char *topic)
@@ -266,14 +259,6 @@ static int check_drill_args(char **out_json, ciha_client *client, const ciha_ala
 	return CIHA_OK;
 }
 
-static int steps_out(char **out_json, json_t *steps)
-{
-	char *text = json_dumps(steps, JSON_INDENT(2));
-	*out_json = text ? ciha__strdup(text) : NULL;
-	free(text);
-	return *out_json ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory");
-}
-
 CIHA_EXTERN(ciha_result) ciha_alarm_drill(char **out_json, ciha_client *client, const ciha_alarm_set *set,
                                           const char *endpoint_url, long resolve_after_ms)
 {
@@ -293,9 +278,10 @@ CIHA_EXTERN(ciha_result) ciha_alarm_drill(char **out_json, ciha_client *client, 
 		rc = ciha__error_raise(CIHA_ESTATE, "drill of '%s': %s", set->prefix, d.failure);
 	else if (rc == CIHA_OK)
 		rc = page_and_resolve(&d, resolve_after_ms);
-	if (rc != CIHA_ENOMEM && steps_out(out_json, d.steps) != CIHA_OK)
+	if (rc == CIHA_ENOMEM)
+		json_decref(d.steps);
+	else if (ciha__alarm_json_out(out_json, d.steps) != CIHA_OK)
 		rc = CIHA_ENOMEM;
-	json_decref(d.steps);
 	json_decref(d.alarms);
 	return rc == CIHA_OK ? CIHA_OK : ciha__client_fail(client, rc);
 }

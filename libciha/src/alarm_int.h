@@ -67,6 +67,13 @@ char *ciha__alarm_full_name(const ciha_alarm_set *set, const ciha_alarm_spec *sp
 int ciha__alarm_diff(char **out, const ciha_alarm_spec *spec, const char *topic_arn, const json_t *described);
 /* PutMetricAlarm parameters for `spec` named `full_name`, both action lists = [topic_arn], managed tag. */
 int ciha__alarm_put_params(json_t **out, const ciha_alarm_spec *spec, const char *full_name, const char *topic_arn);
+/* ciha_call (every page merged when `all_pages`) taking over `params`; NULL params (a failed json_pack) is ENOMEM. */
+int ciha__alarm_call(json_t **out, ciha_client *client, const char *service, const char *action, json_t *params,
+                     int all_pages);
+/* The member of a DescribeAlarms list named `name`, or NULL (borrowed). */
+const json_t *ciha__alarm_find(const json_t *alarms, const char *name);
+/* Indented JSON text of `doc` (taken over) as a caller-owned string (ciha_free). */
+int ciha__alarm_json_out(char **out, json_t *doc);
 /* Every metric alarm whose name starts with `prefix` (a new JSON array). */
 int ciha__alarm_describe_prefix(json_t **out, ciha_client *client, const char *prefix);
 /* Does the alarm with this ARN carry the managed tag? *managed = 1/0. */

@@ -144,13 +144,9 @@ static int call_for_string(char **out, ciha_client *client, const char *action, 
 {
 	json_t *result = NULL;
 	const char *value;
-	int rc;
+	int rc = ciha__alarm_call(&result, client, "sns", action, params, 0);
 	if (out)
 		*out = NULL;
-	if (!params)
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha_call(&result, client, "sns", action, params);
-	json_decref(params);
 	if (rc != CIHA_OK)
 		return rc;
 	value = json_string_value(json_object_get(result, key));
@@ -280,13 +276,10 @@ CIHA_EXTERN(ciha_result) ciha_alarm_subscribe(char **out_subscription_arn, ciha_
 
 static int pending_attribute(int *pending, ciha_client *client, const char *subscription_arn)
 {
-	json_t *params = json_pack("{s:s}", "SubscriptionArn", subscription_arn), *result = NULL;
+	json_t *result = NULL;
 	const char *value;
-	int rc;
-	if (!params)
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha_call(&result, client, "sns", "GetSubscriptionAttributes", params);
-	json_decref(params);
+	int rc = ciha__alarm_call(&result, client, "sns", "GetSubscriptionAttributes",
+	                          json_pack("{s:s}", "SubscriptionArn", subscription_arn), 0);
 	if (rc != CIHA_OK)
 		return rc;
 	value = json_string_value(json_object_get(json_object_get(result, "Attributes"), "PendingConfirmation"));

@@ -11,4 +11,5 @@
 #include "ciha/snapshot.h"
 #include "ciha/stack.h"
 #include "ciha/alarm.h"
+#include "ciha/env.h"
 #endif

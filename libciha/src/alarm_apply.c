@@ -173,23 +173,29 @@ static void diff_int_member(ciha__buf *d, const json_t *alarm, const char *field
 	diff_number(d, field, has, old, (double)want);
 }
 
+/* Compare two rendered lists (disposing both); `say_added` when the old one is empty. */
+static int diff_lists(ciha__buf *d, const char *field, ciha__buf *old, ciha__buf *want, int rc, int say_added)
+{
+	if (rc == CIHA_OK && strcmp(ciha__buf_cstr(old), ciha__buf_cstr(want)) != 0) {
+		if (say_added)
+			ciha__buf_printf(d, "%s%s: added", d->len ? "; " : "", field);
+		else
+			change(d, field, ciha__buf_cstr(old), ciha__buf_cstr(want));
+	}
+	if (old->failed || want->failed)
+		rc = CIHA_ENOMEM;
+	ciha__buf_dispose(old);
+	ciha__buf_dispose(want);
+	return rc;
+}
+
 static int diff_actions(ciha__buf *d, const json_t *alarm, const char *field, const char *topic_arn)
 {
 	ciha__buf old = CIHA__BUF_INIT, want = CIHA__BUF_INIT;
 	size_t n = 0;
 	int rc = described_actions_text(&old, alarm, field, &n);
 	ciha__buf_printf(&want, "[%s]", topic_arn);
-	if (rc == CIHA_OK && strcmp(ciha__buf_cstr(&old), ciha__buf_cstr(&want)) != 0) {
-		if (n == 0)
-			ciha__buf_printf(d, "%s%s: added", d->len ? "; " : "", field);
-		else
-			change(d, field, ciha__buf_cstr(&old), ciha__buf_cstr(&want));
-	}
-	if (old.failed || want.failed)
-		rc = CIHA_ENOMEM;
-	ciha__buf_dispose(&old);
-	ciha__buf_dispose(&want);
-	return rc;
+	return diff_lists(d, field, &old, &want, rc, n == 0);
 }
 
 static int diff_dimensions(ciha__buf *d, const ciha_alarm_spec *spec, const json_t *alarm)
@@ -198,13 +204,7 @@ static int diff_dimensions(ciha__buf *d, const ciha_alarm_spec *spec, const json
 	int rc = described_dimensions_text(&old, alarm);
 	if (rc == CIHA_OK)
 		rc = spec_dimensions_text(&want, spec);
-	if (rc == CIHA_OK && strcmp(ciha__buf_cstr(&old), ciha__buf_cstr(&want)) != 0)
-		change(d, "Dimensions", ciha__buf_cstr(&old), ciha__buf_cstr(&want));
-	if (old.failed || want.failed)
-		rc = CIHA_ENOMEM;
-	ciha__buf_dispose(&old);
-	ciha__buf_dispose(&want);
-	return rc;
+	return diff_lists(d, "Dimensions", &old, &want, rc, 0);
 }
 
 static void diff_scalars(ciha__buf *d, const ciha_alarm_spec *spec, const json_t *alarm)

@@ -18,10 +18,19 @@
 #define SUCCESSES_PER_RAISE 10
 #define IDLE_POLL_MS 1000
 
+/* An added request until a slot takes it: only its action and encoded body
+ * (one allocation, "action\0body"), so thousands queued stay small. */
+typedef struct {
+	const ciha__service *svc;
+	char *text;
+	size_t action_len, body_len;
+	void *user;
+} pending;
+
+/* A started request, alive until it finished. */
 typedef struct multi_req {
 	ciha__request req;
-	char *action;
-	ciha__buf body;              /* encoded once, sent by every attempt */
+	char *text;                  /* the pending's "action\0body", sent by every attempt */
 	void *user;
 	long long ready_at_ms;       /* monotonic time its backoff ends */
 	struct multi_req *next;      /* in the list of retries waiting for their backoff */
@@ -40,7 +49,7 @@ struct ciha__multi {
 	int in_flight;
 	int successes;               /* since the limit last changed */
 	multi_slot *slots;           /* concurrency of them */
-	multi_req **queue;           /* added requests; started ones are NULL or before next_new */
+	pending *queue;              /* added requests; those before next_new were started */
 	size_t queued, queue_cap, next_new;
 	multi_req *waiting;          /* retries waiting for their backoff, any order */
 	ciha__multi_done_cb cb;
@@ -93,8 +102,7 @@ static void req_free(multi_req *q)
 	if (!q)
 		return;
 	ciha__request_dispose(&q->req);
-	ciha__buf_dispose(&q->body);
-	ciha__free(q->action);
+	ciha__free(q->text);
 	ciha__free(q);
 }
 
@@ -116,7 +124,7 @@ void ciha__multi_free(ciha__multi *m)
 		m->waiting = next;
 	}
 	for (i = m->next_new; i < m->queued; i++)
-		req_free(m->queue[i]);
+		ciha__free(m->queue[i].text);
 	ciha__free(m->queue);
 	ciha__free(m->slots);
 	if (m->curlm)
@@ -135,31 +143,42 @@ void ciha__multi_stats_get(const ciha__multi *m, ciha__multi_stats *out)
 
 /* ---- queueing ---------------------------------------------------------------------- */
 
-static int queue_push(ciha__multi *m, multi_req *q)
+static int queue_push(ciha__multi *m, const pending *p)
 {
 	if (m->queued == m->queue_cap) {
 		size_t cap = m->queue_cap ? m->queue_cap * 2 : 64;
-		multi_req **grown = ciha__realloc(m->queue, cap * sizeof *grown);
+		pending *grown = ciha__realloc(m->queue, cap * sizeof *grown);
 		if (!grown)
 			return ciha__error_raise(CIHA_ENOMEM, "out of memory");
 		m->queue = grown;
 		m->queue_cap = cap;
 	}
-	m->queue[m->queued++] = q;
+	m->queue[m->queued++] = *p;
 	return CIHA_OK;
 }
 
-static int req_encode(multi_req *q, const ciha__service *svc, const char *action, const json_t *params)
+/* p->text = "action\0body" with the body encoded from params. */
+static int pending_encode(pending *p, const ciha__service *svc, const char *action, const json_t *params)
 {
-	int rc = ciha__query_encode(&q->body, svc->protocol, svc->name, action, svc->version, NULL, NULL, params);
-	if (rc == CIHA_OK && q->body.failed)
+	ciha__buf body = CIHA__BUF_INIT;
+	int rc = ciha__query_encode(&body, svc->protocol, svc->name, action, svc->version, NULL, NULL, params);
+	if (rc == CIHA_OK && body.failed)
 		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	p->action_len = strlen(action);
+	p->body_len = body.len;
+	if (rc == CIHA_OK && !(p->text = ciha__malloc(p->action_len + 1 + body.len + 1)))
+		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if (rc == CIHA_OK) {
+		memcpy(p->text, action, p->action_len + 1);
+		memcpy(p->text + p->action_len + 1, ciha__buf_cstr(&body), body.len + 1);
+	}
+	ciha__buf_dispose(&body);
 	return rc;
 }
 
 int ciha__multi_add(ciha__multi *m, const ciha__service *svc, const char *action, const json_t *params, void *user)
 {
-	multi_req *q;
+	pending p;
 	int rc;
 	if (!svc)
 		return ciha__error_raise(CIHA_EINVAL, "unknown service (known: %s)", ciha__service_names());
@@ -167,18 +186,14 @@ int ciha__multi_add(ciha__multi *m, const ciha__service *svc, const char *action
 		return ciha__error_raise(CIHA_EINVAL, "no action given for %s", svc->name);
 	if (params && !json_is_object(params))
 		return ciha__error_raise(CIHA_EINVAL, "parameters of %s %s must be a JSON object", svc->name, action);
-	if (!(q = ciha__calloc(1, sizeof *q)) || !(q->action = ciha__strdup(action))) {
-		ciha__free(q);
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	}
-	q->user = user;
-	rc = req_encode(q, svc, action, params);
+	memset(&p, 0, sizeof p);
+	p.svc = svc;
+	p.user = user;
+	rc = pending_encode(&p, svc, action, params);
 	if (rc == CIHA_OK)
-		rc = ciha__request_init(&q->req, m->client, svc, q->action, ciha__buf_cstr(&q->body), q->body.len);
-	if (rc == CIHA_OK)
-		rc = queue_push(m, q);
+		rc = queue_push(m, &p);
 	if (rc != CIHA_OK)
-		req_free(q);
+		ciha__free(p.text);
 	return rc;
 }
 
@@ -226,14 +241,30 @@ static void req_finish(ciha__multi *m, multi_req *q, int rc, const ciha__xml_nod
 	req_free(q);
 }
 
-/* q failed with rc; the callback gets its own copy of this thread's last error. */
-static void req_fail(ciha__multi *m, multi_req *q, int rc)
+/* The callback for a failure gets its own copy of this thread's last error. */
+static void notify_failure(ciha__multi *m, void *user, int rc)
 {
 	struct ciha_error err;
 	memset(&err, 0, sizeof err);
 	ciha__error_copy(&err, ciha_error_last());
-	req_finish(m, q, rc, NULL, &err);
+	if (m->cb)
+		m->cb(user, rc, NULL, &err, m->payload);
 	ciha__error_reset(&err);
+}
+
+static void req_fail(ciha__multi *m, multi_req *q, int rc)
+{
+	note_attempts(m, q);
+	notify_failure(m, q->user, rc);
+	req_free(q);
+}
+
+/* An added request that could not even be started. */
+static void pending_fail(ciha__multi *m, pending *p, int rc)
+{
+	notify_failure(m, p->user, rc);
+	ciha__free(p->text);
+	p->text = NULL;
 }
 
 static void waiting_push(ciha__multi *m, multi_req *q, long delay_ms)
@@ -338,13 +369,31 @@ static multi_req *take_due_retry(ciha__multi *m, long long now)
 	return q;
 }
 
+/* The request of p, which takes over p's text; NULL when that failed (and was reported). */
+static multi_req *req_from_pending(ciha__multi *m, pending *p)
+{
+	multi_req *q = ciha__calloc(1, sizeof *q);
+	int rc;
+	if (!q) {
+		pending_fail(m, p, ciha__error_raise(CIHA_ENOMEM, "out of memory"));
+		return NULL;
+	}
+	q->text = p->text;
+	q->user = p->user;
+	p->text = NULL;
+	rc = ciha__request_init(&q->req, m->client, p->svc, q->text, q->text + p->action_len + 1, p->body_len);
+	if (rc != CIHA_OK) {
+		req_fail(m, q, rc);
+		return NULL;
+	}
+	return q;
+}
+
 static multi_req *next_to_start(ciha__multi *m, long long now)
 {
 	multi_req *q = take_due_retry(m, now);
-	if (!q && m->next_new < m->queued) {
-		q = m->queue[m->next_new];
-		m->queue[m->next_new++] = NULL;
-	}
+	while (!q && m->next_new < m->queued)
+		q = req_from_pending(m, &m->queue[m->next_new++]);
 	return q;
 }
 

@@ -266,11 +266,14 @@ static int collect_changes(deploy_ctx *x, const json_t *described)
 static int describe_change_set(json_t **out, deploy_ctx *x, int all_pages)
 {
 	json_t *params = json_pack("{s:s}", "ChangeSetName", x->d->change_set);
+	int rc;
 	if (!all_pages)
 		return ciha__stack_call(out, x->c, "DescribeChangeSet", params, x->spec->name);
 	if (!params)
 		return nomem();
-	return ciha_call_all(out, x->c, "cloudformation", "DescribeChangeSet", params);
+	rc = ciha_call_all(out, x->c, "cloudformation", "DescribeChangeSet", params);
+	json_decref(params);
+	return rc;
 }
 
 static int no_changes(deploy_ctx *x)

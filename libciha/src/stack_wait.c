@@ -31,8 +31,10 @@ static int pager_stack_missing(const ciha_client *c)
 
 int ciha__stack_resources(json_t **out, ciha_client *c, const char *stack)
 {
-	json_t *all = NULL, *list;
-	int rc = ciha_call_all(&all, c, "cloudformation", "ListStackResources", json_pack("{s:s}", "StackName", stack));
+	json_t *all = NULL, *list, *params = json_pack("{s:s}", "StackName", stack);
+	int rc = params ? ciha_call_all(&all, c, "cloudformation", "ListStackResources", params)
+	                : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	json_decref(params);
 	*out = NULL;
 	if (rc != CIHA_OK)
 		return rc;
@@ -160,12 +162,16 @@ typedef struct {
 static int events_newer(json_t **out, ciha_client *c, const char *stack, const event_scan *scan)
 {
 	ciha_pager *pager = NULL;
-	json_t *page = NULL, *fresh = json_array();
+	json_t *page = NULL, *fresh = json_array(), *params = json_pack("{s:s}", "StackName", stack);
 	int rc, done = 0;
 	*out = NULL;
-	if (!fresh)
+	if (!fresh || !params) {
+		json_decref(fresh);
+		json_decref(params);
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha_pager_new(&pager, c, "cloudformation", "DescribeStackEvents", json_pack("{s:s}", "StackName", stack));
+	}
+	rc = ciha_pager_new(&pager, c, "cloudformation", "DescribeStackEvents", params);
+	json_decref(params);
 	while (rc == CIHA_OK && !done && (rc = ciha_pager_next(&page, pager)) == CIHA_OK) {
 		const json_t *list = json_object_get(page, "StackEvents");
 		size_t i;

@@ -98,6 +98,15 @@ static void delete_stack(const char *name)
 	CHECK_MSG(ciha_stack_delete(client, name, &del) == CIHA_OK, "%s", last_error());
 }
 
+static json_t *call(const char *service, const char *action, json_t *params)
+{
+	json_t *out = NULL;
+	CHECK_MSG(ciha_call(&out, client, service, action, params) == CIHA_OK, "%s %s: %s", service, action,
+	          last_error());
+	json_decref(params);
+	return out ? out : json_object();
+}
+
 /* ---- deploy ------------------------------------------------------------------------ */
 
 static void test_stack__create_update_nochange_previous_outputs_delete(void)
@@ -157,15 +166,12 @@ static void test_stack__create_update_nochange_previous_outputs_delete(void)
 static void test_stack__outputs_of_an_adopted_stack(void)
 {
 	char name[64], tpl[1024], *value;
-	json_t *r = NULL;
 	ciha_stack_deployment *d = NULL;
 	ciha_stack *s = NULL;
 	stack_name(name, sizeof(name), "adopt");
 	snprintf(tpl, sizeof(tpl), TOPIC_TEMPLATE, suffix, "");
-	CHECK_INT(ciha_call(&r, client, "cloudformation", "CreateStack", json_pack("{s:s, s:s, s:[{s:s, s:s}]}",
-	          "StackName", name, "TemplateBody", tpl, "Parameters", "ParameterKey", "Env", "ParameterValue", "dev")),
-	          CIHA_OK);
-	json_decref(r);
+	json_decref(call("cloudformation", "CreateStack", json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "StackName", name,
+	            "TemplateBody", tpl, "Parameters", "ParameterKey", "Env", "ParameterValue", "dev")));
 	value = output_of(name, "EnvName");
 	CHECK_STR(value, "dev");
 	free(value);
@@ -210,15 +216,6 @@ static void test_stack__review_in_progress_is_recovered(void)
 }
 
 /* ---- final snapshots ------------------------------------------------------------------ */
-
-static json_t *call(const char *service, const char *action, json_t *params)
-{
-	json_t *out = NULL;
-	CHECK_MSG(ciha_call(&out, client, service, action, params) == CIHA_OK, "%s %s: %s", service, action,
-	          last_error());
-	json_decref(params);
-	return out ? out : json_object();
-}
 
 static const char *physical_id(const json_t *resources, const char *type)
 {

@@ -231,10 +231,10 @@ static ciha_stack_wait_options wait_opts(long timeout_s)
 /* The stack's events, oldest first, newer than its first REVIEW_IN_PROGRESS event. */
 static json_t *events_after_review(const char *name)
 {
-	json_t *all = NULL, *out = json_array(), *events;
+	json_t *all = NULL, *out = json_array(), *events, *params = json_pack("{s:s}", "StackName", name);
 	size_t i;
-	CHECK_INT(ciha_call_all(&all, client, "cloudformation", "DescribeStackEvents",
-	                        json_pack("{s:s}", "StackName", name)), CIHA_OK);
+	CHECK_INT(ciha_call_all(&all, client, "cloudformation", "DescribeStackEvents", params), CIHA_OK);
+	json_decref(params);
 	events = json_object_get(all, "StackEvents");
 	for (i = json_array_size(events); i-- > 0;) {
 		const json_t *e = json_array_get(events, i);
@@ -291,6 +291,7 @@ static void test_deploy__create_streams_every_event_once_in_order(void)
 	CHECK_INT(logged("CreateChangeSet", "Capabilities.member.1", "CAPABILITY_IAM"), 1);
 	CHECK_INT(logged("ExecuteChangeSet", "ClientRequestToken", NULL), 1);
 	ciha_stack_deployment_free(d);
+	recorder_dispose(&r);
 }
 
 static void test_deploy__paginated_events_arrive_once(void)

@@ -15,7 +15,7 @@
 #include "time_int.h"
 
 #define SUBSYSTEM "cw"
-#define MAX_SUBJECT 100
+#define MAX_SUBJECT 99
 #define REDACTED_URL_SIZE 300
 
 typedef struct {
@@ -185,12 +185,20 @@ static char *notification(const drill *d, const ciha_alarm_spec *spec, const jso
 	return copy;
 }
 
-/* 'ALARM: "name" in us-east-1', cut to SNS's 100 characters. */
+/* 'ALARM: "name" in us-east-1' as SNS takes it: ASCII, shorter than 100 characters. */
 static void subject(char *out, size_t size, const drill *d, const char *name, int alarming)
 {
 	char full[400];
+	size_t i, n = 0;
 	snprintf(full, sizeof(full), "%s: \"%s\" in %s", alarming ? "ALARM" : "OK", name, ciha_client_region(d->client));
-	snprintf(out, size, "%.*s", MAX_SUBJECT, full);
+	for (i = 0; full[i] && n < MAX_SUBJECT && n + 1 < size; i++) {
+		unsigned char c = (unsigned char)full[i];
+		if (c < 0x80)
+			out[n++] = (char)c;
+		else if (c >= 0xc0)
+			out[n++] = '?';   /* one per UTF-8 character; continuation bytes dropped */
+	}
+	out[n] = '\0';
 }
 
 static int notify(drill *d, const ciha_alarm_spec *spec, const char *name, int alarming)

@@ -690,6 +690,40 @@ static void test_drill__missing_ok_action_is_estate_naming_the_alarm(void)
 	ciha_alarm_set_free(set);
 }
 
+/* SNS subjects are ASCII and shorter than 100 characters, whatever the alarm is called. */
+static void test_drill__long_unicode_name_gives_a_valid_subject(void)
+{
+	ciha_alarm_set *set = NULL;
+	ciha_alarm_spec *s = NULL;
+	ciha_alarm_plan *plan = NULL;
+	char name[200], *out = NULL;
+	json_t *before = received(), *after, *note;
+	const char *subject;
+	size_t i;
+	snprintf(name, sizeof(name), "n\xc3\xa9xus-%0120d", 7);
+	CHECK_INT(ciha_alarm_set_new(&set, other_prefix, topic_arn), CIHA_OK);
+	CHECK_INT(ciha_alarm_preset_elb_no_healthy_host(&s, name, "nexus-lb"), CIHA_OK);
+	CHECK_INT(ciha_alarm_set_add(set, s), CIHA_OK);
+	CHECK_INT(ciha_alarm_apply(&plan, client, set, 0), CIHA_OK);
+	CHECK_INT(ciha_alarm_drill(&out, client, set, receiver_url, 0), CIHA_OK);
+	after = received();
+	CHECK_INT(json_array_size(after), json_array_size(before) + 2);
+	note = json_loads(json_string_value(json_object_get(json_array_get(after, json_array_size(before)), "body")), 0,
+	                  NULL);
+	subject = json_string_value(json_object_get(note, "Subject"));
+	CHECK_MSG(subject && strlen(subject) < 100 && strncmp(subject, "ALARM: \"ciha-o", 14) == 0 &&
+	          strstr(subject, "-n?xus-000"), "[%s]", subject ? subject : "(none)");
+	for (i = 0; subject && subject[i]; i++)
+		CHECK((unsigned char)subject[i] < 0x80);
+	json_decref(note);
+	json_decref(after);
+	json_decref(before);
+	ciha_free(out);
+	ciha_alarm_plan_free(plan);
+	ciha_alarm_spec_free(s);
+	ciha_alarm_set_free(set);
+}
+
 static void delete_alarms_under(const char *p)
 {
 	json_t *r = call("cloudwatch", "DescribeAlarms", json_pack("{s:s}", "AlarmNamePrefix", p));
@@ -734,6 +768,7 @@ int main(void)
 		RUN(test_list__state_actions_missing_data_and_owner);
 		RUN(test_drill__pages_and_resolves_through_sns);
 		RUN(test_drill__missing_ok_action_is_estate_naming_the_alarm);
+		RUN(test_drill__long_unicode_name_gives_a_valid_subject);
 		delete_alarms_under(prefix);
 		delete_alarms_under(other_prefix);
 	}

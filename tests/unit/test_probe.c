@@ -488,7 +488,7 @@ static void test_publish__snapshot_age_of_a_volume_and_a_db(void)
 	                 : NULL;
 	const char *dims[] = { "Target", vol ? vol : "", NULL };
 	int64_t age = -1;
-	json_t *got, *result = NULL;
+	json_t *got;
 	CHECK(snap != NULL);
 	CHECK_INT(ciha_probe_snapshot_age(&age, c, vol ? vol : "vol-none", 1), CIHA_OK);
 	CHECK_MSG(age >= 0 && age < 300, "age %lld", (long long)age);
@@ -505,10 +505,9 @@ static void test_publish__snapshot_age_of_a_volume_and_a_db(void)
 	json_decref(got);
 	/* a DB: moto makes its automated snapshot at once */
 	snprintf(db, sizeof db, "probe-db-%ld", (long)getpid());
-	CHECK_INT(ciha_call(&result, c, "rds", "CreateDBInstance",
-	                    json_pack("{s:s, s:s, s:s, s:i}", "DBInstanceIdentifier", db, "Engine", "postgres",
-	                              "DBInstanceClass", "db.t3.micro", "AllocatedStorage", 5)), CIHA_OK);
-	json_decref(result);
+	free(created_id(c, "rds", "CreateDBInstance", json_pack("{s:s, s:s, s:s, s:i}", "DBInstanceIdentifier", db,
+	                                                      "Engine", "postgres", "DBInstanceClass", "db.t3.micro",
+	                                                      "AllocatedStorage", 5), "DBInstance"));
 	CHECK_INT(ciha_probe_snapshot_age(&age, c, db, 1), CIHA_OK);
 	CHECK_MSG(age >= 0 && age < 300, "age %lld", (long long)age);
 	dims[1] = db;

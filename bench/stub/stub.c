@@ -805,17 +805,33 @@ static void rds_marker(response *r, long pos, long total)
 	}
 }
 
+/* Opens a DescribeDB* answer listing `member`: returns the scan position, or -1
+ * after answering an error. *only: the DB named by DBInstanceIdentifier, -2 if none. */
+static long rds_list_open(response *r, const params *p, const char *action, const char *member, long *max, int *only)
+{
+	long pos = marker_window(p, max, 20, 100);
+	const char *db = param(p, "DBInstanceIdentifier");
+	*only = db ? parse_db(db) : -2;
+	if (pos < 0) {
+		rds_error(r, 400, "InvalidParameterValue", "Invalid MaxRecords or Marker");
+		return -1;
+	}
+	if (*only == -1) {
+		rds_error(r, 404, "DBInstanceNotFound", "DBInstance not found");
+		return -1;
+	}
+	rds_open(r, action);
+	buf_printf(&r->body, "    <%s>\n", member);
+	return pos;
+}
+
 static void describe_db_instances(response *r, const params *p)
 {
-	long max, pos = marker_window(p, &max, 20, 100), emitted = 0;
-	int only = param(p, "DBInstanceIdentifier") ? parse_db(param(p, "DBInstanceIdentifier")) : -2;
+	long max, pos, emitted = 0;
+	int only;
 	ctr.describe_dbs++;
-	if (pos < 0)
-		return rds_error(r, 400, "InvalidParameterValue", "Invalid MaxRecords or Marker");
-	if (only == -1)
-		return rds_error(r, 404, "DBInstanceNotFound", "DBInstance not found");
-	rds_open(r, "DescribeDBInstances");
-	buf_str(&r->body, "    <DBInstances>\n");
+	if ((pos = rds_list_open(r, p, "DescribeDBInstances", "DBInstances", &max, &only)) < 0)
+		return;
 	for (; pos < st.dbs && emitted < max; pos++)
 		if (only < 0 || only == pos) {
 			db_item(&r->body, (int)pos);
@@ -854,16 +870,12 @@ static void db_snap_item(buf *b, int d, int k)
 
 static void describe_db_snapshots(response *r, const params *p)
 {
-	long max, pos = marker_window(p, &max, 20, 100), emitted = 0, total;
-	const char *db = param(p, "DBInstanceIdentifier"), *type = param(p, "SnapshotType");
-	int only = db ? parse_db(db) : -2;
+	long max, pos, emitted = 0, total;
+	const char *type = param(p, "SnapshotType");
+	int only;
 	ctr.describe_db_snapshots++;
-	if (pos < 0)
-		return rds_error(r, 400, "InvalidParameterValue", "Invalid MaxRecords or Marker");
-	if (only == -1)
-		return rds_error(r, 404, "DBInstanceNotFound", "DBInstance not found");
-	rds_open(r, "DescribeDBSnapshots");
-	buf_str(&r->body, "    <DBSnapshots>\n");
+	if ((pos = rds_list_open(r, p, "DescribeDBSnapshots", "DBSnapshots", &max, &only)) < 0)
+		return;
 	total = only >= 0 ? st.per_db : (long)st.dbs * st.per_db;
 	for (; pos < total && emitted < max && !(type && strcmp(type, "manual") != 0); pos++) {
 		long idx = only >= 0 ? (long)only * st.per_db + pos : pos;

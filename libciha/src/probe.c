@@ -14,6 +14,7 @@
 #include "ciha/call.h"
 #include "alloc_int.h"
 #include "buf_int.h"
+#include "alarm_int.h"
 #include "client_int.h"
 #include "snapshot_int.h"
 
@@ -256,17 +257,14 @@ static json_t *metric_datum(const char *name, double value, const char *unit, co
 	return datum;
 }
 
-/* One PutMetricData call in CIHA_METRIC_NAMESPACE with `data` (stolen). */
+/* One PutMetricData call in CIHA_METRIC_NAMESPACE with `data` (taken over). */
 static int put_metric_data(ciha_client *client, json_t *data)
 {
-	json_t *params = data ? json_pack("{s:s, s:o}", "Namespace", CIHA_METRIC_NAMESPACE, "MetricData", data) : NULL;
 	json_t *result = NULL;
-	int rc;
-	if (!params)
-		return ciha__client_fail(client, ciha__error_raise(CIHA_ENOMEM, "out of memory building PutMetricData"));
-	rc = ciha_call(&result, client, "cloudwatch", "PutMetricData", params);
+	int rc = ciha__alarm_call(&result, client, "cloudwatch", "PutMetricData",
+	                          data ? json_pack("{s:s, s:o}", "Namespace", CIHA_METRIC_NAMESPACE, "MetricData", data)
+	                               : NULL, 0);
 	json_decref(result);
-	json_decref(params);
 	return rc;
 }
 
@@ -337,27 +335,12 @@ static int check_all(mounts_result *r, const mount_table *t, const char *host, c
 
 static int finish_mounts(char **out_json, mounts_result *r, const char *host, int published, size_t n)
 {
-	json_t *report = json_pack("{s:s, s:b, s:O}", "host", host, "published", published, "mounts", r->items);
-	*out_json = report ? json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(report);
-	if (!*out_json)
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory formatting the mount report");
-	if (r->failing)
+	int rc = ciha__alarm_json_out(out_json, json_pack("{s:s, s:b, s:O}", "host", host, "published", published,
+	                                                  "mounts", r->items));
+	if (rc == CIHA_OK && r->failing)
 		return ciha__error_raise(CIHA_ESTATE, "%zu of %zu mount point%s not as expected: %s", r->failing, n,
 		                         n == 1 ? "" : "s", ciha__buf_cstr(&r->problems));
-	return CIHA_OK;
-}
-
-/* json_dumps allocates with malloc; hand the caller a ciha_free()-able copy. */
-static int to_library_string(char **s)
-{
-	char *copy;
-	if (!*s)
-		return CIHA_OK;
-	copy = ciha__strdup(*s);
-	free(*s);
-	*s = copy;
-	return copy ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	return rc;
 }
 
 CIHA_EXTERN(ciha_result) ciha_probe_mounts(char **out_json, ciha_client *client, const char *host,
@@ -387,10 +370,6 @@ CIHA_EXTERN(ciha_result) ciha_probe_mounts(char **out_json, ciha_client *client,
 	}
 	if (rc == CIHA_OK)
 		rc = finish_mounts(out_json, &r, hostname, publish, n);
-	if (rc == CIHA_OK || rc == CIHA_ESTATE) {
-		int copied = to_library_string(out_json);
-		rc = copied != CIHA_OK ? copied : rc;
-	}
 	json_decref(r.items);
 	json_decref(r.data);
 	ciha__buf_dispose(&r.problems);

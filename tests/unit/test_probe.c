@@ -369,7 +369,7 @@ static void test_mounts__one_put_metric_data_for_every_point(void)
 	CHECK_INT(ciha_probe_mounts(&text, client, "agent-1", points, NULL, 3, fixture, 1), CIHA_ESTATE);
 	ciha__http_set_test_transport(NULL, NULL);
 	CHECK_INT(ciha_error_code(ciha_client_error(client)), CIHA_ESTATE);
-	CHECK(text != NULL && strstr(text, "\"published\":true") != NULL);
+	CHECK(text != NULL && strstr(text, "\"published\": true") != NULL);
 	CHECK_INT(c.puts, 1);
 	sent = ciha__buf_cstr(&c.bodies);
 	CHECK(strstr(sent, "Namespace=CIHA") != NULL);
@@ -445,7 +445,7 @@ static void test_publish__mount_metrics_arrive_in_cloudwatch(void)
 	json_t *got, *listed = NULL, *params;
 	snprintf(host, sizeof host, "probe-%ld-%ld", (long)getpid(), (long)time(NULL));
 	CHECK_INT(ciha_probe_mounts(&text, c, host, points, NULL, 2, fixture, 1), CIHA_ESTATE);
-	CHECK(text != NULL && strstr(text, "\"published\":true") != NULL);
+	CHECK(text != NULL && strstr(text, "\"published\": true") != NULL);
 	got = datapoints(c, "VolumeMounted", mounted);
 	CHECK_INT(json_array_size(got), 1);
 	CHECK(maximum(got, 0) == 1.0);

@@ -55,4 +55,10 @@ int cmd_snapshot(const cli_args *args);
 extern const cli_spec cmd_snapshot_spec;
 int cmd_stack(const cli_args *args);
 extern const cli_spec cmd_stack_spec;
+int cmd_alarm(const cli_args *args);
+extern const cli_spec cmd_alarm_spec;
+int cmd_probe(const cli_args *args);
+extern const cli_spec cmd_probe_spec;
+int cmd_pagerduty(const cli_args *args);
+extern const cli_spec cmd_pagerduty_spec;
 #endif

@@ -16,6 +16,12 @@ static const struct {
 	  "take|run|rotate|list|copy|restore EBS and RDS snapshots under a policy (ciha snapshot --help)" },
 	{ "stack", cmd_stack, &cmd_stack_spec,
 	  "deploy, watch, protect, delete and recover CloudFormation stacks; agent schedules (ciha stack --help)" },
+	{ "alarm", cmd_alarm, &cmd_alarm_spec,
+	  "apply|list|drill alarms wired to SNS and PagerDuty; topic, subscribe (ciha alarm --help)" },
+	{ "probe", cmd_probe, &cmd_probe_spec,
+	  "mounts|snapshot-age: check and publish the metrics the alarms watch, from cron (ciha probe --help)" },
+	{ "pagerduty", cmd_pagerduty, &cmd_pagerduty_spec,
+	  "trigger|ack|resolve a PagerDuty incident by dedup key (ciha pagerduty --help)" },
 };
 
 static void print_help(void)
@@ -23,7 +29,7 @@ static void print_help(void)
 	size_t i;
 	printf("usage: ciha [GLOBAL OPTIONS] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
 	printf("\nglobal options:\n"
 	       "  --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
 	       "  --profile NAME         profile of ~/.aws/config and ~/.aws/credentials\n"

@@ -7,102 +7,98 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <ciha.h>
+#include "http_int.h"
 #include "check.h"
 
-#define SECRET "k3y0123456789abcdef"
+#define SECRET "c1oudwatchIntegrationKey00000032"   /* 32 characters, as PagerDuty has them */
 
 static ciha_client *client;
 static char prefix[64], other_prefix[64];
 static char topic_name[64];
 static char *topic_arn;
 static char receiver_url[200];      /* http://127.0.0.1:PORT/integration/SECRET/enqueue */
-static char receiver_dir[128];
-static pid_t receiver_pid = -1;
 
-/* ---- a tiny receiver: records each POST body as one JSON line ---- */
+/* ---- tests/tools/pdreceiver.py: PagerDuty's CloudWatch integration URL, recording what SNS delivers ---- */
 
-static const char *receiver_py =
-	"import http.server, json, sys\n"
-	"port_file, log_file = sys.argv[1], sys.argv[2]\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def do_POST(self):\n"
-	"        n = int(self.headers.get('Content-Length', 0))\n"
-	"        body = self.rfile.read(n).decode('utf-8', 'replace')\n"
-	"        with open(log_file, 'a') as f:\n"
-	"            f.write(json.dumps({'path': self.path, 'body': body}) + '\\n')\n"
-	"        self.send_response(200)\n"
-	"        self.send_header('Content-Length', '0')\n"
-	"        self.end_headers()\n"
-	"    def log_message(self, *a):\n"
-	"        pass\n"
-	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-	"with open(port_file + '.tmp', 'w') as f:\n"
-	"    f.write(str(s.server_address[1]))\n"
-	"import os; os.rename(port_file + '.tmp', port_file)\n"
-	"s.serve_forever()\n";
+static FILE *receiver_pipe;
+static long receiver_pid;
+static char receiver_base[64];
+static ciha__http *control;
 
 static int start_receiver(void)
 {
-	char port_file[200], log_file[200], port[16] = "";
-	int i;
-	FILE *f;
-	snprintf(receiver_dir, sizeof(receiver_dir), "/tmp/ciha-alarms-XXXXXX");
-	if (!mkdtemp(receiver_dir))
+	const char *srcdir = getenv("CIHA_SRCDIR") ? getenv("CIHA_SRCDIR") : ".";
+	const char *py = getenv("CIHA_PYTHON") ? getenv("CIHA_PYTHON") : "python3";
+	char cmd[1024], line[128];
+	long port = 0;
+	snprintf(cmd, sizeof(cmd), "exec '%s' '%s/tests/tools/pdreceiver.py' --max-seconds 300", py, srcdir);
+	if (ciha__http_new(&control, NULL) != CIHA_OK || !(receiver_pipe = popen(cmd, "r")))
 		return -1;
-	snprintf(port_file, sizeof(port_file), "%s/port", receiver_dir);
-	snprintf(log_file, sizeof(log_file), "%s/received.jsonl", receiver_dir);
-	receiver_pid = fork();
-	if (receiver_pid == 0) {
-		const char *py = getenv("CIHA_PYTHON") ? getenv("CIHA_PYTHON") : "python3";
-		execlp(py, py, "-c", receiver_py, port_file, log_file, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100 && receiver_pid > 0; i++) {
-		if ((f = fopen(port_file, "r")) != NULL) {
-			if (!fgets(port, sizeof(port), f))
-				port[0] = '\0';
-			fclose(f);
+	while (fgets(line, sizeof(line), receiver_pipe)) {
+		sscanf(line, "PORT %ld", &port);
+		if (sscanf(line, "PID %ld", &receiver_pid) == 1)
 			break;
-		}
-		usleep(100 * 1000);
 	}
-	if (!port[0])
+	if (!port || !receiver_pid)
 		return -1;
-	snprintf(receiver_url, sizeof(receiver_url), "http://127.0.0.1:%s/integration/" SECRET "/enqueue", port);
+	snprintf(receiver_base, sizeof(receiver_base), "http://127.0.0.1:%ld", port);
+	snprintf(receiver_url, sizeof(receiver_url), "%s/integration/" SECRET "/enqueue", receiver_base);
 	return 0;
 }
 
 static void stop_receiver(void)
 {
-	char cmd[300];
-	if (receiver_pid > 0) {
-		kill(receiver_pid, SIGTERM);
-		waitpid(receiver_pid, NULL, 0);
-	}
-	if (receiver_dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", receiver_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", receiver_dir);
-	}
+	if (receiver_pid > 0)
+		kill((pid_t)receiver_pid, SIGTERM);
+	if (receiver_pipe)
+		pclose(receiver_pipe);
+	ciha__http_free(control);
 }
 
-/* Every notification the receiver got so far, as an array of {"path","body"} objects. */
+/* GET a /__pd/ view of the receiver (new reference, never NULL). */
+static json_t *receiver_view(const char *path)
+{
+	ciha__http_request req;
+	ciha__http_response resp;
+	char url[160];
+	json_t *answer = NULL;
+	memset(&req, 0, sizeof(req));
+	snprintf(url, sizeof(url), "%s%s", receiver_base, path);
+	req.method = "GET";
+	req.url = url;
+	req.timeout_ms = 10000;
+	ciha__http_response_init(&resp);
+	if (ciha__http_perform(control, &req, &resp) == CIHA_OK && resp.outcome == CIHA__HTTP_OK && resp.status == 200)
+		answer = json_loadb(resp.body.ptr, resp.body.len, 0, NULL);
+	CHECK_MSG(answer != NULL, "GET %s failed: %ld %s", path, resp.status, resp.transport_error);
+	ciha__http_response_dispose(&resp);
+	return answer ? answer : json_object();
+}
+
+/* Every delivery to the integration URL so far, as {"path","body",...} entries in order. */
 static json_t *received(void)
 {
-	char path[200], line[65536];
-	json_t *all = json_array();
-	FILE *f;
-	snprintf(path, sizeof(path), "%s/received.jsonl", receiver_dir);
-	if (!(f = fopen(path, "r")))
-		return all;
-	while (fgets(line, sizeof(line), f))
-		json_array_append_new(all, json_loads(line, 0, NULL));
-	fclose(f);
-	return all;
+	json_t *log = receiver_view("/__pd/log"), *mine = json_array();
+	size_t i;
+	for (i = 0; i < json_array_size(log); i++) {
+		json_t *entry = json_array_get(log, i);
+		if (strncmp(json_string_value(json_object_get(entry, "path")), "/integration/", 13) == 0)
+			json_array_append(mine, entry);
+	}
+	json_decref(log);
+	return mine;
+}
+
+/* The receiver's incident for `dedup_key` (an alarm name), {} when none. */
+static json_t *incident(const char *dedup_key)
+{
+	json_t *all = receiver_view("/__pd/incidents"), *one = json_object_get(all, dedup_key);
+	json_t *copy = one ? json_incref(one) : json_object();
+	json_decref(all);
+	return copy;
 }
 
 /* ---- AWS helpers ---- */
@@ -640,6 +636,17 @@ static void test_drill__pages_and_resolves_through_sns(void)
 		json_decref(note);
 	}
 	json_decref(after);
+	{
+		/* the stand-in PagerDuty opened the incident and resolved it */
+		json_t *inc = incident(full(prefix, "nexus-elb"));
+		json_t *events = json_object_get(inc, "events");
+		CHECK_STR(json_string_value(json_object_get(inc, "status")), "resolved");
+		CHECK_STR(json_string_value(json_object_get(inc, "via")), "cloudwatch");
+		CHECK_INT(json_array_size(events), 2);
+		CHECK_STR(json_string_value(json_array_get(events, 0)), "trigger");
+		CHECK_STR(json_string_value(json_array_get(events, 1)), "resolve");
+		json_decref(inc);
+	}
 	json_decref(steps);
 	ciha_free(out);
 	ciha_alarm_set_free(set);
@@ -749,7 +756,8 @@ int main(void)
 	ciha_global_init(CIHA_GLOBAL_DEFAULT);
 	client = new_client(NULL, NULL);
 	if (!client || start_receiver() != 0) {
-		fprintf(stderr, "test_moto_alarms: no client or no receiver (python3 http.server)\n");
+		fprintf(stderr, "test_moto_alarms: no client, or tests/tools/pdreceiver.py did not start (python3? "
+		        "CIHA_SRCDIR=%s)\n", getenv("CIHA_SRCDIR") ? getenv("CIHA_SRCDIR") : "(unset)");
 		stop_receiver();
 		return 1;
 	}

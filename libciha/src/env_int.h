@@ -91,6 +91,14 @@ int ciha__env_topic_arn(char **out, int *exists, ciha_client *c, const char *top
 const char *ciha__env_pagerduty_url(const ciha_env *env, const ciha_env_options *opts);
 /* Compare our scheduled actions with the desired ones: *diff new text ("" when equal, "missing" ...). */
 int ciha__env_schedule_diff(char **diff, ciha_client *c, const ciha_agent_schedule *want);
+/* The first failure of a run that goes on after failures: note it, and raise it again at the end. */
+typedef struct {
+	int code;
+	struct ciha_error err;
+} ciha__env_failure;
+void ciha__env_note_failure(ciha__env_failure *f, int rc);
+/* CIHA_OK when nothing failed; else raises the first failure again (thread and client) and returns its code. */
+int ciha__env_raise_failure(ciha__env_failure *f, ciha_client *c);
 /* Wipe the client's error left by a failure we report in the JSON and go on from. */
 void ciha__env_forget_error(ciha_client *c);
 

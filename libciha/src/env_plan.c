@@ -73,6 +73,31 @@ void ciha__env_forget_error(ciha_client *c)
 		ciha__error_reset(&c->err);
 }
 
+void ciha__env_note_failure(ciha__env_failure *f, int rc)
+{
+	if (f->code != CIHA_OK || rc == CIHA_OK)
+		return;
+	f->code = rc;
+	ciha__error_copy(&f->err, ciha_error_last());
+}
+
+int ciha__env_raise_failure(ciha__env_failure *f, ciha_client *c)
+{
+	ciha__error_detail d;
+	int rc = f->code;
+	if (rc == CIHA_OK)
+		return CIHA_OK;
+	d.service = f->err.service;
+	d.http_status = f->err.http_status;
+	d.aws_code = f->err.aws_code;
+	d.request_id = f->err.request_id;
+	d.retryable = f->err.retryable;
+	rc = ciha__error_raise_detail(rc, &d, "%s", f->err.message ? f->err.message : ciha_strerror(rc));
+	ciha__error_reset(&f->err);
+	f->code = CIHA_OK;
+	return ciha__client_fail(c, rc);
+}
+
 const char *ciha__env_pagerduty_url(const ciha_env *env, const ciha_env_options *opts)
 {
 	return opts && opts->pagerduty_url ? opts->pagerduty_url : env->pagerduty_url;
@@ -470,7 +495,7 @@ typedef struct {
 	ciha__env_resolver r;
 	json_t *doc;
 	long changes;
-	int first_error;
+	ciha__env_failure failure;
 } planner;
 
 /* A section that cannot be planned: "pending" when it waits for a stack apply creates, else an error. */
@@ -482,8 +507,7 @@ static json_t *blocked(planner *p, int rc, const char *subject_key, const char *
 		item = json_pack("{s:s, s:s, s:s}", subject_key, subject, "action", "pending", "reason", msg);
 	else {
 		item = json_pack("{s:s, s:s, s:s}", subject_key, subject, "action", "error", "error", msg);
-		if (p->first_error == CIHA_OK)
-			p->first_error = rc;
+		ciha__env_note_failure(&p->failure, rc);
 	}
 	ciha__env_forget_error(p->c);
 	return item;
@@ -720,5 +744,9 @@ CIHA_EXTERN(ciha_result) ciha_env_plan(char **out_json, ciha_client *client, con
 	ciha__env_resolver_dispose(&p.r);
 	ciha_client_free(owned);
 	rc = ciha__env_json_out(out_json, p.doc);
-	return rc != CIHA_OK ? ciha__client_fail(client, rc) : p.first_error;
+	if (rc != CIHA_OK) {
+		ciha__error_reset(&p.failure.err);
+		return ciha__client_fail(client, rc);
+	}
+	return ciha__env_raise_failure(&p.failure, client);
 }

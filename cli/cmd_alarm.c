@@ -72,6 +72,18 @@ static int print_text_or_json(const char *json_text, int json, void (*text)(cons
 	return 0;
 }
 
+/* One result: `line` as text, or `doc` (taken over) as JSON with --json. */
+static int print_result(const cli_args *a, const char *line, json_t *doc)
+{
+	int rc = 0;
+	if (a->json)
+		rc = doc ? cli_print_json(doc) : cli_usage_error("out of memory");
+	else
+		puts(line);
+	json_decref(doc);
+	return rc;
+}
+
 static const char *str(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -225,17 +237,14 @@ static int alarm_topic(const cli_args *a, ciha_client *client)
 		return rc;
 	if (ciha_alarm_topic_ensure(&arn, client, a->argv[1]) != CIHA_OK)
 		return cli_fail(ciha_client_error(client));
-	if (a->json)
-		printf("{\"topic_arn\": \"%s\"}\n", arn);
-	else
-		printf("%s\n", arn);
+	rc = print_result(a, arn, json_pack("{s:s}", "topic_arn", arn));
 	ciha_free(arn);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int alarm_subscribe(const cli_args *a, ciha_client *client)
 {
-	char *arn = NULL;
+	char *arn = NULL, line[1200];
 	int confirmed = -1, rc = expect_args(a, 2, 2, "ciha alarm subscribe TOPIC_ARN URL [--allow-http]");
 	if (rc != 0)
 		return rc;
@@ -244,12 +253,10 @@ static int alarm_subscribe(const cli_args *a, ciha_client *client)
 		ciha_free(arn);
 		return cli_fail(ciha_client_error(client));
 	}
-	if (a->json)
-		printf("{\"subscription_arn\": \"%s\", \"confirmed\": %s}\n", arn, confirmed == 1 ? "true" : "false");
-	else
-		printf("%s %s\n", arn, confirmed == 1 ? "confirmed" : "pending-confirmation");
+	snprintf(line, sizeof(line), "%s %s", arn, confirmed == 1 ? "confirmed" : "pending-confirmation");
+	rc = print_result(a, line, json_pack("{s:s, s:b}", "subscription_arn", arn, "confirmed", confirmed == 1));
 	ciha_free(arn);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 typedef int (*verb_fn)(const cli_args *a, ciha_client *client);
@@ -377,19 +384,17 @@ static int probe_mounts(const cli_args *a, ciha_client *client)
 static int probe_snapshot_age(const cli_args *a, ciha_client *client)
 {
 	int64_t age = 0;
+	char line[1200];
 	int publish = !cli_flag(a, "--no-publish");
 	int rc = expect_args(a, 1, 1, "ciha probe snapshot-age TARGET [--no-publish]");
 	if (rc != 0)
 		return rc;
 	if (ciha_probe_snapshot_age(&age, client, a->argv[1], publish) != CIHA_OK)
 		return cli_fail(ciha_client_error(client));
-	if (a->json)
-		printf("{\"target\": \"%s\", \"age_seconds\": %lld, \"published\": %s}\n", a->argv[1], (long long)age,
-		       publish ? "true" : "false");
-	else
-		printf("%s: newest completed snapshot is %lld s old (%s)\n", a->argv[1], (long long)age,
-		       publish ? "published to CloudWatch" : "not published");
-	return CLI_EXIT_OK;
+	snprintf(line, sizeof(line), "%s: newest completed snapshot is %lld s old (%s)", a->argv[1], (long long)age,
+	         publish ? "published to CloudWatch" : "not published");
+	return print_result(a, line, json_pack("{s:s, s:I, s:b}", "target", a->argv[1], "age_seconds", (json_int_t)age,
+	                                       "published", publish));
 }
 
 int cmd_probe(const cli_args *a)
@@ -464,6 +469,7 @@ static int pd_trigger(const cli_args *a, ciha_pagerduty *pd)
 {
 	char host[256], *dedup = NULL;
 	const char *source = cli_opt(a, "--source");
+	int rc;
 	if (!cli_opt(a, "--summary"))
 		return cli_usage_error("trigger needs --summary TEXT");
 	if (!source) {
@@ -476,28 +482,24 @@ static int pd_trigger(const cli_args *a, ciha_pagerduty *pd)
 	                           cli_opt(a, "--severity") ? cli_opt(a, "--severity") : "error",
 	                           cli_opt(a, "--details")) != CIHA_OK)
 		return cli_fail(ciha_error_last());
-	if (a->json)
-		printf("{\"action\": \"trigger\", \"dedup_key\": \"%s\"}\n", dedup);
-	else
-		printf("%s\n", dedup);
+	rc = print_result(a, dedup, json_pack("{s:s, s:s}", "action", "trigger", "dedup_key", dedup));
 	ciha_free(dedup);
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 static int pd_follow_up(const cli_args *a, ciha_pagerduty *pd, int resolve)
 {
 	const char *dedup = cli_opt(a, "--dedup-key");
+	char line[300];
 	int rc;
 	if (!dedup)
 		return cli_usage_error("%s needs --dedup-key KEY", resolve ? "resolve" : "ack");
 	rc = resolve ? ciha_pagerduty_resolve(pd, dedup) : ciha_pagerduty_acknowledge(pd, dedup);
 	if (rc != CIHA_OK)
 		return cli_fail(ciha_error_last());
-	if (a->json)
-		printf("{\"action\": \"%s\", \"dedup_key\": \"%s\"}\n", resolve ? "resolve" : "acknowledge", dedup);
-	else
-		printf("%s %s\n", resolve ? "resolved" : "acknowledged", dedup);
-	return CLI_EXIT_OK;
+	snprintf(line, sizeof(line), "%s %s", resolve ? "resolved" : "acknowledged", dedup);
+	return print_result(a, line, json_pack("{s:s, s:s}", "action", resolve ? "resolve" : "acknowledge", "dedup_key",
+	                                       dedup));
 }
 
 /* PagerDuty needs no AWS region; the client only lends timeouts, the CA bundle and the log. */

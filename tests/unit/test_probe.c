@@ -247,19 +247,25 @@ static int canned_transport(const ciha__http_request *req, ciha__http_response *
 	return CIHA_OK;
 }
 
-static ciha_client *canned_client(void)
+/* A client with static keys for `endpoint` (the canned transport answers before anything is sent to 127.0.0.1:9). */
+static ciha_client *new_client(const char *endpoint, int max_attempts)
 {
 	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
 	ciha_credentials_provider *p = NULL;
 	ciha_client *c = NULL;
 	CHECK_INT(ciha_credentials_provider_new_static(&p, "AKIDPROBE", "probe-secret", NULL), CIHA_OK);
-	o.region = "eu-west-1";
-	o.endpoint_url = "http://127.0.0.1:9";
+	o.region = "us-east-1";
+	o.endpoint_url = endpoint;
 	o.credentials = p;
-	o.max_attempts = 1;
+	o.max_attempts = max_attempts;
 	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
 	ciha_credentials_provider_release(p);
 	return c;
+}
+
+static ciha_client *canned_client(void)
+{
+	return new_client("http://127.0.0.1:9", 1);
 }
 
 #define EC2_SNAP(id, status, start) \
@@ -391,16 +397,7 @@ static void test_mounts__one_put_metric_data_for_every_point(void)
 
 static ciha_client *moto_client(void)
 {
-	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
-	ciha_credentials_provider *p = NULL;
-	ciha_client *c = NULL;
-	CHECK_INT(ciha_credentials_provider_new_static(&p, "AKIDPROBE", "probe-secret", NULL), CIHA_OK);
-	o.region = "us-east-1";
-	o.endpoint_url = getenv("CIHA_TEST_ENDPOINT");
-	o.credentials = p;
-	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
-	ciha_credentials_provider_release(p);
-	return c;
+	return new_client(getenv("CIHA_TEST_ENDPOINT"), 0);
 }
 
 static void iso(char out[32], time_t t)

@@ -37,13 +37,14 @@ CIHA_EXTERN(ciha_result) ciha_alarm_subscription_status(int *confirmed, ciha_cli
 /** One alarm's desired state. Opaque; build with setters or a preset. */
 typedef struct ciha_alarm_spec ciha_alarm_spec;
 
-/** @param out new spec named `name` (the set's prefix is added when applied). Since 0.1. */
+/** Start the desired state of one alarm.
+ * @param out new spec named `name` (the set's prefix is added when applied). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_new(ciha_alarm_spec **out, const char *name);
-/** NULL-safe. Since 0.1. */
+/** Free an alarm spec. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_alarm_spec_free(ciha_alarm_spec *spec);
-/** Since 0.1. */
+/** The metric the alarm watches: its CloudWatch namespace and metric name. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_metric(ciha_alarm_spec *spec, const char *namespace_, const char *metric);
-/** Since 0.1. */
+/** Add a dimension of the metric (name and value); call once per dimension. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_add_dimension(ciha_alarm_spec *spec, const char *name, const char *value);
 /** "Average", "Sum", "Minimum", "Maximum", "SampleCount" (default "Average"). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_statistic(ciha_alarm_spec *spec, const char *statistic);
@@ -54,9 +55,9 @@ CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_evaluation(ciha_alarm_spec *spec, i
                                                         int datapoints);
 /** "breaching", "notBreaching", "ignore" or "missing" (default "missing" is refused: every alarm states it). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_missing_data(ciha_alarm_spec *spec, const char *treatment);
-/** Since 0.1. */
+/** The alarm's description (AlarmDescription). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_description(ciha_alarm_spec *spec, const char *description);
-/** Since 0.1. */
+/** The unit of the metric (CloudWatch Unit, e.g. "Seconds", "Count"). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_spec_set_unit(ciha_alarm_spec *spec, const char *unit);
 /** @return borrowed name. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_alarm_spec_name(const ciha_alarm_spec *spec);
@@ -88,7 +89,8 @@ CIHA_EXTERN(ciha_result) ciha_alarm_preset_snapshot_too_old(ciha_alarm_spec **ou
 
 /** A set of alarms under a name prefix, all sending ALARM and OK to one topic. Opaque. */
 typedef struct ciha_alarm_set ciha_alarm_set;
-/** @param out new set; names are "<prefix><spec name>". Since 0.1. */
+/** Start an empty set of alarms under `prefix` that send ALARM and OK to `topic_arn`.
+ * @param out new set; names are "<prefix><spec name>". Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_set_new(ciha_alarm_set **out, const char *prefix, const char *topic_arn);
 /**
  * Parse {"prefix": "...", "topic_arn": "...", "alarms": [{"name", "preset": "elb-no-healthy-host", ...}
@@ -97,11 +99,11 @@ CIHA_EXTERN(ciha_result) ciha_alarm_set_new(ciha_alarm_set **out, const char *pr
  * Errors name `source` and the JSON path. Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_alarm_set_from_json(ciha_alarm_set **out, const char *json_text, const char *source);
-/** NULL-safe. Since 0.1. */
+/** Free an alarm set. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_alarm_set_free(ciha_alarm_set *set);
 /** Add a spec (copied). Duplicate names are CIHA_EEXISTS. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_set_add(ciha_alarm_set *set, const ciha_alarm_spec *spec);
-/** Since 0.1. */
+/** Change the SNS topic the set's alarms send ALARM and OK to. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_set_set_topic(ciha_alarm_set *set, const char *topic_arn);
 
 /** The result of a reconcile: one item per alarm. Opaque. */
@@ -114,9 +116,9 @@ typedef struct ciha_alarm_plan ciha_alarm_plan;
  */
 CIHA_EXTERN(ciha_result) ciha_alarm_apply(ciha_alarm_plan **out, ciha_client *client, const ciha_alarm_set *set,
                                           int dry_run);
-/** Since 0.1. */
+/** Free a plan. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_alarm_plan_free(ciha_alarm_plan *plan);
-/** Since 0.1. */
+/** @return the number of items (one per alarm) in the plan. Since 0.1. */
 CIHA_EXTERN(size_t) ciha_alarm_plan_count(const ciha_alarm_plan *plan);
 /** @return "create", "update", "delete" or "unchanged". Since 0.1. */
 CIHA_EXTERN(const char *) ciha_alarm_plan_action(const ciha_alarm_plan *plan, size_t i);
@@ -126,7 +128,7 @@ CIHA_EXTERN(const char *) ciha_alarm_plan_name(const ciha_alarm_plan *plan, size
 CIHA_EXTERN(const char *) ciha_alarm_plan_diff(const ciha_alarm_plan *plan, size_t i);
 /** @return CIHA_OK, CIHA_EAGAIN (planned only) or the failure code. Since 0.1. */
 CIHA_EXTERN(int) ciha_alarm_plan_outcome(const ciha_alarm_plan *plan, size_t i);
-/** @param out new JSON text (ciha_free). Since 0.1. */
+/** The plan as JSON. @param out new JSON text (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_alarm_plan_json(char **out, const ciha_alarm_plan *plan);
 
 /** Alarms under `prefix` with state, actions and missing-data treatment, as new JSON text. Since 0.1. */
@@ -169,6 +171,7 @@ CIHA_EXTERN(ciha_result) ciha_probe_snapshot_age(int64_t *out_age_s, ciha_client
 /** A PagerDuty Events API v2 client. Opaque; holds the routing key (never logged). */
 typedef struct ciha_pagerduty ciha_pagerduty;
 /**
+ * Create a PagerDuty Events API v2 client for `routing_key` (copied).
  * @param endpoint_url NULL: https://events.pagerduty.com/v2/enqueue (or CIHA_PAGERDUTY_URL).
  * @param client supplies timeouts, TLS settings and the log sink (borrowed for the pager's life); may be NULL.
  * Since 0.1.
@@ -184,9 +187,9 @@ CIHA_EXTERN(void) ciha_pagerduty_free(ciha_pagerduty *pd);
 CIHA_EXTERN(ciha_result) ciha_pagerduty_trigger(char **out_dedup_key, ciha_pagerduty *pd, const char *dedup_key,
                                                 const char *summary, const char *source, const char *severity,
                                                 const char *custom_details_json);
-/** Since 0.1. */
+/** Acknowledge the incident with `dedup_key`. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_pagerduty_acknowledge(ciha_pagerduty *pd, const char *dedup_key);
-/** Since 0.1. */
+/** Resolve the incident with `dedup_key`. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_pagerduty_resolve(ciha_pagerduty *pd, const char *dedup_key);
 /**
  * Page for a failed libciha job with a stable dedup key ("ciha:<job>") when

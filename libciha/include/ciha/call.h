@@ -44,6 +44,7 @@ CIHA_EXTERN(ciha_result) ciha_call_encode(char **out, const char *service, const
 /** A lazy pager over an action's result pages (NextToken, Marker, NextMarker). */
 typedef struct ciha_pager ciha_pager;
 /**
+ * Start a pager over `action`; no call is made until ciha_pager_next().
  * @param out new pager; free with ciha_pager_free(). `params` is copied.
  * @return CIHA_OK, CIHA_EINVAL (unknown service). Since 0.1.
  */

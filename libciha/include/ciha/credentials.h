@@ -94,7 +94,10 @@ CIHA_EXTERN(ciha_result) ciha_credentials_provider_new_default(ciha_credentials_
  * It returns CIHA_OK with *out set to a new reference, or an error code.
  */
 typedef ciha_result (*ciha_credentials_cb)(ciha_credentials **out, void *payload);
-/** Since 0.1. */
+/**
+ * A provider that asks `cb` (with `payload`) for credentials each time they
+ * are needed; CIHA_ENOTFOUND from the callback means "none here". Since 0.1.
+ */
 CIHA_EXTERN(ciha_result) ciha_credentials_provider_new_delegate(ciha_credentials_provider **out,
 	ciha_credentials_cb cb, void *payload);
 

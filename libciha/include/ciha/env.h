@@ -23,7 +23,7 @@ typedef struct ciha_env ciha_env;
 CIHA_EXTERN(ciha_result) ciha_env_load(ciha_env **out, const char *path);
 /** The same from text; `base_dir` resolves relative paths (NULL: cwd). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_env_parse(ciha_env **out, const char *text, const char *source, const char *base_dir);
-/** NULL-safe. Since 0.1. */
+/** Free an env. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_env_free(ciha_env *env);
 /** @return borrowed environment name. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_env_name(const ciha_env *env);
@@ -42,7 +42,7 @@ typedef struct {
 } ciha_env_options;
 #define CIHA_ENV_OPTIONS_VERSION 1
 #define CIHA_ENV_OPTIONS_INIT { CIHA_ENV_OPTIONS_VERSION, NULL, NULL, 0, 0, NULL, 0 }
-/** Since 0.1. */
+/** Fill `opts` with defaults for `version`. @return CIHA_EUNSUPPORTED for an unknown version. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_env_options_init(ciha_env_options *opts, unsigned int version);
 
 /**

@@ -30,6 +30,7 @@ typedef enum {
 typedef struct ciha_snapshot_policy ciha_snapshot_policy;
 
 /**
+ * Start a retention policy.
  * @param out new policy named `name` (letters, digits, '-', '_', '.'); free with ciha_snapshot_policy_free().
  * It keeps nothing until a keep rule is set; take/rotate refuse such a policy.
  * Default interval: 24 h. Since 0.1.
@@ -65,16 +66,16 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_policy_set_copy(ciha_snapshot_policy *pol
                                                        int keep, const char *kms_key_id);
 /** @return borrowed name. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_snapshot_policy_name(const ciha_snapshot_policy *policy);
-/** @param out new JSON text (ciha_free). Since 0.1. */
+/** The policy as JSON. @param out new JSON text (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_policy_to_json(char **out, const ciha_snapshot_policy *policy);
 
 /* ---- targets ----------------------------------------------------------- */
 
 /** Which volumes, DB instances and clusters a run covers. Opaque. */
 typedef struct ciha_snapshot_selector ciha_snapshot_selector;
-/** Since 0.1. */
+/** Start an empty selector. @param out new selector; free with ciha_snapshot_selector_free(). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_new(ciha_snapshot_selector **out);
-/** NULL-safe. Since 0.1. */
+/** Free a selector. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_snapshot_selector_free(ciha_snapshot_selector *sel);
 /** Add an EBS volume by id. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_selector_add_volume(ciha_snapshot_selector *sel, const char *volume_id);
@@ -121,7 +122,7 @@ typedef struct {
 
 #define CIHA_SNAPSHOT_OPTIONS_VERSION 1
 #define CIHA_SNAPSHOT_OPTIONS_INIT { CIHA_SNAPSHOT_OPTIONS_VERSION, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0 }
-/** Since 0.1. */
+/** Fill `opts` with defaults for `version`. @return CIHA_EUNSUPPORTED for an unknown version. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_options_init(ciha_snapshot_options *opts, unsigned int version);
 
 /** The plan or outcome of a run: one item per decision. Opaque, immutable. */
@@ -191,9 +192,9 @@ CIHA_EXTERN(const char *) ciha_snapshot_report_message(const ciha_snapshot_repor
 CIHA_EXTERN(int64_t) ciha_snapshot_report_created(const ciha_snapshot_report *report, size_t i);
 /** @return the number of failed items. Since 0.1. */
 CIHA_EXTERN(size_t) ciha_snapshot_report_failures(const ciha_snapshot_report *report);
-/** @param out new JSON text {"policy":..., "dry_run":..., "items":[...], "failures": N} (ciha_free). Since 0.1. */
+/** The report as JSON. @param out new JSON text {"policy":..., "dry_run":..., "items":[...], "failures": N} (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_snapshot_report_json(char **out, const ciha_snapshot_report *report);
-/** NULL-safe. Since 0.1. */
+/** Free a report. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_snapshot_report_free(ciha_snapshot_report *report);
 
 #ifdef __cplusplus

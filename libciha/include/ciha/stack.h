@@ -15,9 +15,9 @@ extern "C" {
 /** What to deploy: name, template, parameters, tags and settings. Opaque; build it with setters. */
 typedef struct ciha_stack_spec ciha_stack_spec;
 
-/** @param out new spec for stack `name`; free with ciha_stack_spec_free(). Since 0.1. */
+/** Start the description of stack `name` to deploy. @param out new spec for stack `name`; free with ciha_stack_spec_free(). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_spec_new(ciha_stack_spec **out, const char *name);
-/** NULL-safe. Since 0.1. */
+/** Free a spec. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_stack_spec_free(ciha_stack_spec *spec);
 /** The template text (JSON or YAML, passed through unchanged). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_spec_set_template_body(ciha_stack_spec *spec, const char *body);
@@ -86,7 +86,7 @@ typedef struct {
 } ciha_stack_deploy_options;
 #define CIHA_STACK_DEPLOY_OPTIONS_VERSION 1
 #define CIHA_STACK_DEPLOY_OPTIONS_INIT { CIHA_STACK_DEPLOY_OPTIONS_VERSION, 0, 0, 1, 0, 0, NULL, NULL }
-/** Since 0.1. */
+/** Fill `opts` with defaults for `version`. @return CIHA_EUNSUPPORTED for an unknown version. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_deploy_options_init(ciha_stack_deploy_options *opts, unsigned int version);
 
 /** What a deploy did: the change set's changes and the outcome. Opaque, immutable. */
@@ -104,7 +104,7 @@ typedef struct ciha_stack_deployment ciha_stack_deployment;
  */
 CIHA_EXTERN(ciha_result) ciha_stack_deploy(ciha_stack_deployment **out, ciha_client *client,
                                            const ciha_stack_spec *spec, const ciha_stack_deploy_options *opts);
-/** NULL-safe. Since 0.1. */
+/** Free a deployment. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_stack_deployment_free(ciha_stack_deployment *d);
 /** @return "create", "update" or "none". Since 0.1. */
 CIHA_EXTERN(const char *) ciha_stack_deployment_action(const ciha_stack_deployment *d);
@@ -128,7 +128,7 @@ CIHA_EXTERN(const char *) ciha_stack_deployment_change_type(const ciha_stack_dep
 CIHA_EXTERN(const char *) ciha_stack_deployment_change_replacement(const ciha_stack_deployment *d, size_t i);
 /** @return 1 if change i replaces or removes a stateful resource. Since 0.1. */
 CIHA_EXTERN(int) ciha_stack_deployment_change_dangerous(const ciha_stack_deployment *d, size_t i);
-/** @param out new JSON text of the deployment (ciha_free). Since 0.1. */
+/** The deployment as JSON. @param out new JSON text of the deployment (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_deployment_json(char **out, const ciha_stack_deployment *d);
 
 /* ---- waiting ----------------------------------------------------------- */
@@ -149,7 +149,7 @@ typedef struct {
 } ciha_stack_wait_options;
 #define CIHA_STACK_WAIT_OPTIONS_VERSION 1
 #define CIHA_STACK_WAIT_OPTIONS_INIT { CIHA_STACK_WAIT_OPTIONS_VERSION, 0, 0, NULL, NULL }
-/** Since 0.1. */
+/** Fill `opts` with defaults for `version`. @return CIHA_EUNSUPPORTED for an unknown version. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_wait_options_init(ciha_stack_wait_options *opts, unsigned int version);
 
 /**
@@ -168,9 +168,9 @@ CIHA_EXTERN(ciha_result) ciha_stack_wait(char **out_status, ciha_client *client,
 
 /** A snapshot of a stack's description. Opaque, immutable. */
 typedef struct ciha_stack ciha_stack;
-/** @param out new stack; CIHA_ENOTFOUND when it does not exist. Since 0.1. */
+/** Describe a stack as it is now. @param out new stack; CIHA_ENOTFOUND when it does not exist. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_describe(ciha_stack **out, ciha_client *client, const char *stack);
-/** NULL-safe. Since 0.1. */
+/** Free a stack description. NULL-safe. Since 0.1. */
 CIHA_EXTERN(void) ciha_stack_free(ciha_stack *s);
 /** @return borrowed name. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_stack_name(const ciha_stack *s);
@@ -192,7 +192,7 @@ CIHA_EXTERN(const char *) ciha_stack_output_key_at(const ciha_stack *s, size_t i
 CIHA_EXTERN(const char *) ciha_stack_output_value_at(const ciha_stack *s, size_t i);
 /** @return borrowed value of parameter `key`, or NULL. Since 0.1. */
 CIHA_EXTERN(const char *) ciha_stack_parameter(const ciha_stack *s, const char *key);
-/** @param out new JSON text: name, id, status, reason, protection, outputs, parameters, tags, resources (ciha_free). Since 0.1. */
+/** The description as JSON. @param out new JSON text: name, id, status, reason, protection, outputs, parameters, tags, resources (ciha_free). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_json(char **out, const ciha_stack *s);
 
 /**
@@ -211,7 +211,7 @@ CIHA_EXTERN(ciha_result) ciha_stack_events(char **out_json, ciha_client *client,
 CIHA_EXTERN(ciha_result) ciha_stack_set_termination_protection(ciha_client *client, const char *stack, int on);
 /** Set the stack policy (JSON text). Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_policy_set(ciha_client *client, const char *stack, const char *policy_json);
-/** @param out new JSON text of the stack policy, or NULL when none is set. Since 0.1. */
+/** Read the stack policy. @param out new JSON text of the stack policy, or NULL when none is set. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_policy_get(char **out, ciha_client *client, const char *stack);
 /**
  * A stack policy for a template: allow every update except replacing or
@@ -240,7 +240,7 @@ typedef struct {
 } ciha_stack_delete_options;
 #define CIHA_STACK_DELETE_OPTIONS_VERSION 1
 #define CIHA_STACK_DELETE_OPTIONS_INIT { CIHA_STACK_DELETE_OPTIONS_VERSION, 1, 0, NULL, 0, 0, NULL, NULL }
-/** Since 0.1. */
+/** Fill `opts` with defaults for `version`. @return CIHA_EUNSUPPORTED for an unknown version. Since 0.1. */
 CIHA_EXTERN(ciha_result) ciha_stack_delete_options_init(ciha_stack_delete_options *opts, unsigned int version);
 /**
  * Delete a stack. Refused with CIHA_ESTATE while termination protection is on.

@@ -83,12 +83,6 @@ CIHA_RELEASES_GIL(ciha_pagerduty_report_job)
 
 %include "swig/errors.i"
 %include "swig/outparams.i"
-%include "swig/callbacks.i"
-#if defined(SWIGPYTHON)
-%include "swig/lang_python.i"
-#elif defined(SWIGRUBY)
-%include "swig/lang_ruby.i"
-#endif
 
 /* ---- ownership: each opaque type and what frees it ---------------------- */
 
@@ -109,6 +103,14 @@ CIHA_OWNED(ciha_alarm_spec, ciha_alarm_spec_free)
 CIHA_OWNED(ciha_alarm_set, ciha_alarm_set_free)
 CIHA_OWNED(ciha_alarm_plan, ciha_alarm_plan_free)
 CIHA_OWNED(ciha_pagerduty, ciha_pagerduty_free)
+
+/* callbacks after the owned types: its functions hand out providers through `**out` */
+%include "swig/callbacks.i"
+#if defined(SWIGPYTHON)
+%include "swig/lang_python.i"
+#elif defined(SWIGRUBY)
+%include "swig/lang_ruby.i"
+#endif
 
 /* ciha_error_last() and ciha_client_error() lend an error; it is never freed by the host. */
 %typemap(out) const ciha_error * "$result = SWIG_NewPointerObj(SWIG_as_voidptr($1), $descriptor(ciha_error *), 0);"

@@ -53,13 +53,13 @@ static void receiver_stop(void)
 		pclose(receiver_pipe);
 }
 
-/* A control request to the receiver; the parsed answer (new reference, never NULL). */
-static json_t *receiver(const char *method, const char *path, const char *body)
+/* One request to the receiver: its HTTP status (0 when none came), the parsed answer in *answer (may be NULL). */
+static long exchange(json_t **answer, const char *method, const char *path, const char *body)
 {
 	ciha__http_request req;
 	ciha__http_response resp;
 	char url[160];
-	json_t *answer = NULL;
+	long status = 0;
 	memset(&req, 0, sizeof req);
 	snprintf(url, sizeof url, "%s%s", base_url, path);
 	req.method = method;
@@ -68,10 +68,24 @@ static json_t *receiver(const char *method, const char *path, const char *body)
 	req.body_len = body ? strlen(body) : 0;
 	req.timeout_ms = 10000;
 	ciha__http_response_init(&resp);
-	if (ciha__http_perform(control, &req, &resp) == CIHA_OK && resp.outcome == CIHA__HTTP_OK && resp.status == 200)
-		answer = json_loadb(resp.body.ptr, resp.body.len, 0, NULL);
-	CHECK_MSG(answer != NULL, "%s %s failed: %ld %s", method, path, resp.status, resp.transport_error);
+	if (ciha__http_perform(control, &req, &resp) == CIHA_OK && resp.outcome == CIHA__HTTP_OK)
+		status = resp.status;
+	if (answer)
+		*answer = status ? json_loadb(resp.body.ptr ? resp.body.ptr : "", resp.body.len, 0, NULL) : NULL;
 	ciha__http_response_dispose(&resp);
+	return status;
+}
+
+/* A control request to the receiver; the parsed answer (new reference, never NULL). */
+static json_t *receiver(const char *method, const char *path, const char *body)
+{
+	json_t *answer = NULL;
+	long status = exchange(&answer, method, path, body);
+	CHECK_MSG(status == 200 && answer != NULL, "%s %s failed: %ld", method, path, status);
+	if (status != 200) {
+		json_decref(answer);
+		answer = NULL;
+	}
 	return answer ? answer : json_object();
 }
 
@@ -344,6 +358,46 @@ static void test_pagerduty__endpoint_from_the_environment(void)
 	ciha_pagerduty_free(pd);
 }
 
+/* The receiver itself, as the alarm drill uses it: SNS deliveries to the CloudWatch integration URL. */
+static void test_receiver__cloudwatch_integration_url(void)
+{
+	const char *path = "/integration/" KEY "/enqueue";
+	char confirmation[400];
+	json_t *subs, *inc;
+	receiver_reset();
+	receiver_script("{\"confirm_subscriptions\": true}");
+	snprintf(confirmation, sizeof confirmation, "{\"Type\": \"SubscriptionConfirmation\", \"TopicArn\": "
+	         "\"arn:aws:sns:us-east-1:123456789012:pages\", \"Token\": \"t0k\", \"SubscribeURL\": "
+	         "\"%s/__pd/incidents\"}", base_url);
+	CHECK_INT(exchange(NULL, "POST", path, confirmation), 200);
+	subs = receiver("GET", "/__pd/subscriptions", NULL);
+	CHECK_INT(json_array_size(subs), 1);
+	CHECK(json_is_true(json_object_get(json_array_get(subs, 0), "confirmed")));
+	CHECK_STR(field(json_array_get(subs, 0), "TopicArn"), "arn:aws:sns:us-east-1:123456789012:pages");
+	json_decref(subs);
+	CHECK_INT(exchange(NULL, "POST", path, "{\"Type\": \"Notification\", \"Message\": \"{\\\"AlarmName\\\": "
+	                   "\\\"ci-elb\\\", \\\"NewStateValue\\\": \\\"ALARM\\\", \\\"NewStateReason\\\": "
+	                   "\\\"0 healthy\\\"}\"}"), 202);
+	inc = incident("ci-elb");
+	CHECK_STR(field(inc, "status"), "triggered");
+	CHECK_STR(field(inc, "via"), "cloudwatch");
+	CHECK_STR(field(inc, "summary"), "ci-elb: 0 healthy");
+	CHECK_STR(field(inc, "routing_key"), KEY);
+	json_decref(inc);
+	CHECK_INT(exchange(NULL, "POST", path, "{\"Type\": \"Notification\", \"Message\": \"{\\\"AlarmName\\\": "
+	                   "\\\"ci-elb\\\", \\\"NewStateValue\\\": \\\"INSUFFICIENT_DATA\\\"}\"}"), 202);
+	CHECK_INT(exchange(NULL, "POST", path, "{\"Type\": \"Notification\", \"Message\": \"{\\\"AlarmName\\\": "
+	                   "\\\"ci-elb\\\", \\\"NewStateValue\\\": \\\"OK\\\"}\"}"), 202);
+	inc = incident("ci-elb");
+	CHECK_STR(field(inc, "status"), "resolved");
+	CHECK_INT(json_array_size(json_object_get(inc, "events")), 2);
+	json_decref(inc);
+	CHECK_INT(exchange(NULL, "POST", path, "{\"Type\": \"Notification\", \"Message\": \"not an alarm\"}"), 400);
+	CHECK_INT(exchange(NULL, "POST", "/integration/short/enqueue", confirmation), 400);
+	CHECK_INT(exchange(NULL, "POST", path, "not json"), 400);
+	CHECK_INT(exchange(NULL, "POST", "/elsewhere", "{}"), 404);
+}
+
 static void test_pagerduty__key_never_in_trace_logs_or_errors(void)
 {
 	ciha_client *c = tracing_client();
@@ -390,6 +444,7 @@ int main(void)
 	RUN(test_pagerduty__arguments_are_checked_before_sending);
 	RUN(test_pagerduty__endpoint_from_the_environment);
 	RUN(test_pagerduty__key_never_in_trace_logs_or_errors);
+	RUN(test_receiver__cloudwatch_integration_url);
 	receiver_stop();
 	ciha__http_free(control);
 	ciha__buf_dispose(&log_lines);

@@ -651,9 +651,10 @@ CIHA_EXTERN(ciha_result) ciha_alarm_apply(ciha_alarm_plan **out, ciha_client *cl
 {
 	reconcile r;
 	int rc;
+	if (out)
+		*out = NULL;
 	if ((rc = check_apply_args(out, client, set)) != CIHA_OK)
 		return client ? ciha__client_fail(client, rc) : rc;
-	*out = NULL;
 	memset(&r, 0, sizeof(r));
 	r.client = client;
 	r.set = set;

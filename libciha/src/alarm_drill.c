@@ -271,10 +271,12 @@ CIHA_EXTERN(ciha_result) ciha_alarm_drill(char **out_json, ciha_client *client, 
                                           const char *endpoint_url, long resolve_after_ms)
 {
 	drill d;
-	int rc = check_drill_args(out_json, client, set, endpoint_url, resolve_after_ms);
+	int rc;
+	if (out_json)
+		*out_json = NULL;
+	rc = check_drill_args(out_json, client, set, endpoint_url, resolve_after_ms);
 	if (rc != CIHA_OK)
 		return client ? ciha__client_fail(client, rc) : rc;
-	*out_json = NULL;
 	memset(&d, 0, sizeof(d));
 	d.client = client;
 	d.set = set;

@@ -876,6 +876,29 @@ static void test_sns__aws_error_echoing_the_url_is_scrubbed(void)
 	ciha_client_free(c);
 }
 
+static void test_apply_and_drill__refuse_bad_arguments_before_any_call(void)
+{
+	ciha_client *c = canned_client();
+	ciha_alarm_set *set = NULL;
+	ciha_alarm_plan *plan = (ciha_alarm_plan *)&plan;   /* not NULL: the call must clear it */
+	char *out = (char *)&out;
+	CHECK_INT(ciha_alarm_set_new(&set, "ci-", NULL), CIHA_OK);
+	CHECK_FAILS(ciha_alarm_apply(&plan, c, set, 1), CIHA_EINVAL, "alarm set 'ci-': no topic");
+	CHECK(plan == NULL);
+	CHECK(strstr(ciha_error_message(ciha_client_error(c)), "no topic") != NULL);
+	CHECK_FAILS(ciha_alarm_drill(&out, c, set, "https://example.com/x", 0), CIHA_EINVAL, "the set has no topic");
+	CHECK(out == NULL);
+	CHECK_INT(ciha_alarm_set_set_topic(set, TOPIC), CIHA_OK);
+	CHECK_FAILS(ciha_alarm_drill(&out, c, set, "https://example.com/x", 0), CIHA_EINVAL, "the set has no alarms");
+	CHECK_FAILS(ciha_alarm_drill(&out, c, set, NULL, 0), CIHA_EINVAL, "NULL endpoint_url");
+	CHECK_FAILS(ciha_alarm_apply(NULL, c, set, 0), CIHA_EINVAL, "NULL out");
+	CHECK_FAILS(ciha_alarm_list(&out, NULL, "ci-"), CIHA_EINVAL, "NULL client");
+	CHECK_FAILS(ciha_alarm_topic_ensure(&out, c, "has space"), CIHA_EINVAL, "only letters, digits");
+	CHECK(out == NULL);
+	ciha_alarm_set_free(set);
+	ciha_client_free(c);
+}
+
 int main(void)
 {
 	RUN(test_spec__defaults);
@@ -905,6 +928,7 @@ int main(void)
 	RUN(test_sns__redacted_urls);
 	RUN(test_sns__pending_confirmation_found_on_a_later_page);
 	RUN(test_sns__aws_error_echoing_the_url_is_scrubbed);
+	RUN(test_apply_and_drill__refuse_bad_arguments_before_any_call);
 	ciha_error_clear();
 	CHECK_CASE("no library allocations outstanding", ciha__alloc_outstanding() == 0);
 	return CHECK_DONE("test_alarm_spec");

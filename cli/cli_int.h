@@ -55,6 +55,8 @@ int cmd_snapshot(const cli_args *args);
 extern const cli_spec cmd_snapshot_spec;
 int cmd_stack(const cli_args *args);
 extern const cli_spec cmd_stack_spec;
+int cmd_env(const cli_args *args);
+extern const cli_spec cmd_env_spec;
 int cmd_alarm(const cli_args *args);
 extern const cli_spec cmd_alarm_spec;
 int cmd_probe(const cli_args *args);

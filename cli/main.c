@@ -16,6 +16,8 @@ static const struct {
 	  "take|run|rotate|list|copy|restore EBS and RDS snapshots under a policy (ciha snapshot --help)" },
 	{ "stack", cmd_stack, &cmd_stack_spec,
 	  "deploy, watch, protect, delete and recover CloudFormation stacks; agent schedules (ciha stack --help)" },
+	{ "env", cmd_env, &cmd_env_spec,
+	  "plan|apply|audit|drill the whole environment from one spec (ciha env --help)" },
 	{ "alarm", cmd_alarm, &cmd_alarm_spec,
 	  "apply|list|drill alarms wired to SNS and PagerDuty; topic, subscribe (ciha alarm --help)" },
 	{ "probe", cmd_probe, &cmd_probe_spec,

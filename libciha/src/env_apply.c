@@ -117,7 +117,7 @@ static int apply_subscription(applier *a, const char *arn)
 	if (!url)
 		return CIHA_OK;
 	if ((rc = ciha_alarm_subscription_status(&confirmed, a->c, arn, url)) == CIHA_OK && confirmed < 0)
-		rc = ciha_alarm_subscribe(&sub, a->c, arn, url, a->env->allow_http);
+		rc = ciha_alarm_subscribe(&sub, a->c, arn, url, ciha__env_allow_http(a->env, a->opts));
 	if (rc != CIHA_OK) {
 		json_object_set_new(a->doc, "subscription", failed_item(a, rc, "topic", a->env->topic));
 		return rc;
@@ -266,13 +266,15 @@ static int apply_snapshot_entry(applier *a, const ciha__env_snapshots *s, json_t
 		json_array_append_new(list, failed_item(a, rc, "policy", ciha_snapshot_policy_name(s->policy)));
 		return rc;
 	}
-	rc = add_report(a, list, "run", ciha_snapshot_run(&report, a->c, sel, s->policy, &o), report);
+	rc = ciha_snapshot_run(&report, a->c, sel, s->policy, &o);
+	rc = add_report(a, list, "run", rc, report);
 	ciha_snapshot_report_free(report);
 	report = NULL;
 	ciha__env_progress(a->opts, "snapshot", "policy %s: run %s", ciha_snapshot_policy_name(s->policy),
 	                   rc == CIHA_OK ? "done" : "failed");
 	if (s->policy->copy_region) {
-		copy_rc = add_report(a, list, "copy", ciha_snapshot_copy(&report, a->c, sel, s->policy, &o), report);
+		copy_rc = ciha_snapshot_copy(&report, a->c, sel, s->policy, &o);
+		copy_rc = add_report(a, list, "copy", copy_rc, report);
 		ciha_snapshot_report_free(report);
 		ciha__env_progress(a->opts, "snapshot", "policy %s: copies to %s %s", ciha_snapshot_policy_name(s->policy),
 		                   s->policy->copy_region, copy_rc == CIHA_OK ? "done" : "failed");

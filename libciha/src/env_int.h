@@ -89,6 +89,8 @@ int ciha__env_schedule_build(ciha_agent_schedule *out, char **group, ciha__env_r
 int ciha__env_topic_arn(char **out, int *exists, ciha_client *c, const char *topic);
 /* The PagerDuty URL: the override, else the spec's. */
 const char *ciha__env_pagerduty_url(const ciha_env *env, const ciha_env_options *opts);
+/* May the subscription use http? The spec says so, or the override is a loopback receiver. */
+int ciha__env_allow_http(const ciha_env *env, const ciha_env_options *opts);
 /* Compare our scheduled actions with the desired ones: *diff new text ("" when equal, "missing" ...). */
 int ciha__env_schedule_diff(char **diff, ciha_client *c, const ciha_agent_schedule *want);
 /* The first failure of a run that goes on after failures: note it, and raise it again at the end. */

@@ -103,6 +103,19 @@ const char *ciha__env_pagerduty_url(const ciha_env *env, const ciha_env_options 
 	return opts && opts->pagerduty_url ? opts->pagerduty_url : env->pagerduty_url;
 }
 
+int ciha__env_allow_http(const ciha_env *env, const ciha_env_options *opts)
+{
+	static const char *const loopback[] = { "http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+		"http://localhost/", "http://[::1]:", "http://[::1]/", NULL };
+	size_t i;
+	if (env->allow_http)
+		return 1;
+	for (i = 0; opts && opts->pagerduty_url && loopback[i]; i++)
+		if (strncmp(opts->pagerduty_url, loopback[i], strlen(loopback[i])) == 0)
+			return 1;
+	return 0;
+}
+
 int ciha__env_newest_snapshot(char **id, int64_t *created, ciha_client *c, ciha_snapshot_kind kind, const char *target)
 {
 	const ciha__snap_driver *d = ciha__snap_driver_for(kind);
@@ -165,7 +178,7 @@ static int stack_facts(json_t **out, ciha__env_resolver *r, const char *stack, c
 	status = rc == CIHA_OK ? ciha__stack_str(desc, "StackStatus") : NULL;
 	if (rc == CIHA_ENOTFOUND || (status && strcmp(status, "REVIEW_IN_PROGRESS") == 0)) {
 		json_decref(desc);
-		return ciha__client_fail(r->c, ciha__error_raise(CIHA_ENOTFOUND, "stack '%s' is not deployed (%s refers to it)",
+		return ciha__client_fail(r->c, ciha__error_raise(CIHA_ENOTFOUND, "stack '%s' is not deployed (needed by %s)",
 		                                                 stack, what));
 	}
 	if (rc == CIHA_OK)
@@ -208,7 +221,7 @@ static int resolve_ref(char **out, ciha__env_resolver *r, const json_t *ref, con
 	found = json_string_value(json_object_get(json_object_get(facts, resource ? "resources" : "outputs"),
 	                                          resource ? resource : output));
 	if (!found)
-		return ciha__client_fail(r->c, ciha__error_raise(CIHA_ENOTFOUND, "stack '%s' has no %s '%s' (%s refers to it)",
+		return ciha__client_fail(r->c, ciha__error_raise(CIHA_ENOTFOUND, "stack '%s' has no %s '%s' (needed by %s)",
 		                         stack, resource ? "resource" : "output", resource ? resource : output, what));
 	return (*out = ciha__strdup(found)) ? CIHA_OK : ciha__client_fail(r->c, nomem());
 }

@@ -65,6 +65,16 @@ static int fail(const reader *r, const char *path, const char *fmt, ...)
 	return ciha__error_raise(CIHA_EINVAL, "%s: %s: %s", r->source, path, what);
 }
 
+/* snprintf for document paths (a cut path still names the place). */
+static void put_path(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put_path(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+}
+
 static int nomem(void)
 {
 	return ciha__error_raise(CIHA_ENOMEM, "out of memory reading the environment spec");
@@ -206,7 +216,7 @@ static int check_ref(const reader *r, const char *path, const json_t *v, const c
 	int idx, rc;
 	if ((rc = want_object(r, path, v, keys)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.stack", path);
+	put_path(sub, sizeof(sub), "%s.stack", path);
 	if ((rc = want_string(r, sub, json_object_get(v, "stack"), "a stack name of this environment")) != CIHA_OK)
 		return rc;
 	stack = json_string_value(json_object_get(v, "stack"));
@@ -217,7 +227,7 @@ static int check_ref(const reader *r, const char *path, const json_t *v, const c
 		return fail(r, sub, "'%s' is deployed after this stack; a parameter can only name an earlier stack", stack);
 	if (!json_object_get(v, "resource") == !json_object_get(v, "output"))
 		return fail(r, path, "a reference names either \"resource\" (a logical id) or \"output\" (an output key)");
-	snprintf(sub, sizeof(sub), "%s.%s", path, json_object_get(v, "resource") ? "resource" : "output");
+	put_path(sub, sizeof(sub), "%s.%s", path, json_object_get(v, "resource") ? "resource" : "output");
 	return want_string(r, sub, json_object_get(v, "resource") ? json_object_get(v, "resource")
 	                                                         : json_object_get(v, "output"), "a string");
 }
@@ -238,7 +248,7 @@ static int check_snapshot_value(const reader *r, const char *path, const json_t 
 	const char *s;
 	char sub[300];
 	int rc;
-	snprintf(sub, sizeof(sub), "%s.snapshot", path);
+	put_path(sub, sizeof(sub), "%s.snapshot", path);
 	if ((rc = want_object(r, path, v, keys)) != CIHA_OK ||
 	    (rc = want_string(r, sub, json_object_get(v, "snapshot"), "\"rds:DB-ID\" or \"ebs:vol-...\"")) != CIHA_OK)
 		return rc;
@@ -260,7 +270,7 @@ static int check_parameter(const reader *r, const char *path, const json_t *v, c
 	if (json_array_size(v) == 0)
 		return fail(r, path, "expected at least one value in the list");
 	for (i = 0; rc == CIHA_OK && i < json_array_size(v); i++) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		put_path(sub, sizeof(sub), "%s[%zu]", path, i);
 		rc = check_value(r, sub, json_array_get(v, i), env, before);
 	}
 	return rc;
@@ -274,7 +284,7 @@ static int check_value_list(const reader *r, const char *path, const json_t *v, 
 	if (!json_is_array(v))
 		return fail(r, path, "expected an array, got %s", type_name(v));
 	for (i = 0; rc == CIHA_OK && i < json_array_size(v); i++) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		put_path(sub, sizeof(sub), "%s[%zu]", path, i);
 		rc = check_value(r, sub, json_array_get(v, i), env, env->nstacks);
 	}
 	return rc;
@@ -289,7 +299,7 @@ static int check_string_map(const reader *r, const char *path, const json_t *v)
 	if ((rc = want_object(r, path, v, NULL)) != CIHA_OK)
 		return rc;
 	json_object_foreach((json_t *)v, key, value) {
-		snprintf(sub, sizeof(sub), "%s.%s", path, key);
+		put_path(sub, sizeof(sub), "%s.%s", path, key);
 		if (!json_is_string(value))
 			return fail(r, sub, "expected a string, got %s", type_name(value));
 	}
@@ -347,7 +357,7 @@ static int read_template(const reader *r, const char *path, ciha__env_stack *s, 
 	const char *why;
 	char sub[300];
 	int rc;
-	snprintf(sub, sizeof(sub), "%s.template", path);
+	put_path(sub, sizeof(sub), "%s.template", path);
 	if ((rc = want_string(r, sub, v, "a string naming a template file")) != CIHA_OK)
 		return rc;
 	if (!(s->template_path = join_path(r->base_dir, json_string_value(v))))
@@ -362,7 +372,7 @@ static int read_policy(const reader *r, const char *path, ciha__env_stack *s, co
 	const char *why;
 	char sub[300], *file;
 	int rc;
-	snprintf(sub, sizeof(sub), "%s.policy", path);
+	put_path(sub, sizeof(sub), "%s.policy", path);
 	if ((rc = want_string(r, sub, v, "\"generate\" or a string naming a stack policy file")) != CIHA_OK)
 		return rc;
 	if (strcmp(json_string_value(v), "generate") == 0) {
@@ -389,7 +399,7 @@ static int read_parameters(const reader *r, const char *path, const json_t *v, c
 	if ((rc = want_object(r, path, v, NULL)) != CIHA_OK)
 		return rc;
 	json_object_foreach((json_t *)v, key, value) {
-		snprintf(sub, sizeof(sub), "%s.%s", path, key);
+		put_path(sub, sizeof(sub), "%s.%s", path, key);
 		if ((rc = check_parameter(r, sub, value, env, index)) != CIHA_OK)
 			return rc;
 	}
@@ -404,7 +414,7 @@ static int read_capabilities(const reader *r, const char *path, const json_t *v)
 	if (!json_is_array(v))
 		return fail(r, path, "expected an array of capabilities, got %s", type_name(v));
 	for (i = 0; rc == CIHA_OK && i < json_array_size(v); i++) {
-		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		put_path(sub, sizeof(sub), "%s[%zu]", path, i);
 		rc = want_string(r, sub, json_array_get(v, i), "CAPABILITY_IAM, CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND");
 	}
 	return rc;
@@ -420,7 +430,7 @@ static int read_stack(const reader *r, const json_t *v, ciha_env *env, size_t in
 	snprintf(path, sizeof(path), "$.stacks[%zu]", index);
 	if ((rc = want_object(r, path, v, keys)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.name", path);
+	put_path(sub, sizeof(sub), "%s.name", path);
 	if ((rc = want_string(r, sub, json_object_get(v, "name"), "a string naming the stack")) != CIHA_OK)
 		return rc;
 	s->name = json_string_value(json_object_get(v, "name"));
@@ -430,23 +440,23 @@ static int read_stack(const reader *r, const json_t *v, ciha_env *env, size_t in
 	if ((rc = read_template(r, path, s, json_object_get(v, "template"))) != CIHA_OK)
 		return rc;
 	if ((s->parameters = json_object_get(v, "parameters")) != NULL) {
-		snprintf(sub, sizeof(sub), "%s.parameters", path);
+		put_path(sub, sizeof(sub), "%s.parameters", path);
 		if ((rc = read_parameters(r, sub, s->parameters, env, index)) != CIHA_OK)
 			return rc;
 	}
-	snprintf(sub, sizeof(sub), "%s.tags", path);
+	put_path(sub, sizeof(sub), "%s.tags", path);
 	if ((s->tags = json_object_get(v, "tags")) != NULL && (rc = check_string_map(r, sub, s->tags)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.capabilities", path);
+	put_path(sub, sizeof(sub), "%s.capabilities", path);
 	if ((s->capabilities = json_object_get(v, "capabilities")) != NULL &&
 	    (rc = read_capabilities(r, sub, s->capabilities)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.protect", path);
+	put_path(sub, sizeof(sub), "%s.protect", path);
 	if (json_object_get(v, "protect") && (rc = want_bool(r, sub, json_object_get(v, "protect"))) != CIHA_OK)
 		return rc;
 	if (json_object_get(v, "protect"))
 		s->protect = json_is_true(json_object_get(v, "protect"));
-	snprintf(sub, sizeof(sub), "%s.allow_replace", path);
+	put_path(sub, sizeof(sub), "%s.allow_replace", path);
 	if (json_object_get(v, "allow_replace") &&
 	    (rc = want_bool(r, sub, json_object_get(v, "allow_replace"))) != CIHA_OK)
 		return rc;
@@ -486,13 +496,13 @@ static int read_targets(const reader *r, const char *path, const json_t *v, ciha
 	s->volumes = json_object_get(v, "volumes");
 	s->dbs = json_object_get(v, "dbs");
 	s->tags = json_object_get(v, "tags");
-	snprintf(sub, sizeof(sub), "%s.volumes", path);
+	put_path(sub, sizeof(sub), "%s.volumes", path);
 	if (s->volumes && (rc = check_value_list(r, sub, s->volumes, env)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.dbs", path);
+	put_path(sub, sizeof(sub), "%s.dbs", path);
 	if (s->dbs && (rc = check_value_list(r, sub, s->dbs, env)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.tags", path);
+	put_path(sub, sizeof(sub), "%s.tags", path);
 	if (s->tags && (rc = check_string_map(r, sub, s->tags)) != CIHA_OK)
 		return rc;
 	if (json_array_size(s->volumes) + json_array_size(s->dbs) + json_object_size(s->tags) == 0)
@@ -509,7 +519,7 @@ static int read_snapshot_entry(const reader *r, const json_t *v, ciha_env *env, 
 	snprintf(path, sizeof(path), "$.snapshots[%zu]", index);
 	if ((rc = want_object(r, path, v, keys)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.policy", path);
+	put_path(sub, sizeof(sub), "%s.policy", path);
 	if ((rc = want_object(r, sub, json_object_get(v, "policy"), NULL)) != CIHA_OK)
 		return rc;
 	if (!(text = json_dumps(json_object_get(v, "policy"), JSON_COMPACT)))
@@ -518,7 +528,7 @@ static int read_snapshot_entry(const reader *r, const json_t *v, ciha_env *env, 
 	free(text);
 	if (rc != CIHA_OK)
 		return relocate_error(r, rc, sub);
-	snprintf(sub, sizeof(sub), "%s.targets", path);
+	put_path(sub, sizeof(sub), "%s.targets", path);
 	return read_targets(r, sub, json_object_get(v, "targets"), s, env);
 }
 
@@ -582,12 +592,12 @@ static int check_alarm_refs(const reader *r, const char *path, const json_t *v, 
 		return check_ref(r, path, v, env, env->nstacks);
 	if (json_is_array(v))
 		for (i = 0; rc == CIHA_OK && i < json_array_size(v); i++) {
-			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			put_path(sub, sizeof(sub), "%s[%zu]", path, i);
 			rc = check_alarm_refs(r, sub, json_array_get(v, i), env);
 		}
 	else if (json_is_object(v))
 		json_object_foreach((json_t *)v, key, member) {
-			snprintf(sub, sizeof(sub), "%s.%s", path, key);
+			put_path(sub, sizeof(sub), "%s.%s", path, key);
 			if ((rc = check_alarm_refs(r, sub, member, env)) != CIHA_OK)
 				break;
 		}
@@ -653,7 +663,7 @@ static int read_size(const reader *r, const char *path, const json_t *obj, const
 	int rc;
 	if (!json_object_get(obj, key))
 		return CIHA_OK;
-	snprintf(sub, sizeof(sub), "%s.%s", path, key);
+	put_path(sub, sizeof(sub), "%s.%s", path, key);
 	if ((rc = want_int(r, sub, json_object_get(obj, key), 0, 10000)) == CIHA_OK)
 		*out = (int)json_integer_value(json_object_get(obj, key));
 	return rc;
@@ -669,19 +679,19 @@ static int read_schedule(const reader *r, const json_t *v, ciha_env *env, size_t
 	snprintf(path, sizeof(path), "$.schedules[%zu]", index);
 	if ((rc = want_object(r, path, v, keys)) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.group", path);
+	put_path(sub, sizeof(sub), "%s.group", path);
 	if (!json_object_get(v, "group"))
 		return fail(r, sub, "missing (the Auto Scaling group, a name or a reference)");
 	if ((rc = check_value(r, sub, json_object_get(v, "group"), env, env->nstacks)) != CIHA_OK)
 		return rc;
 	s->group = json_object_get(v, "group");
-	snprintf(sub, sizeof(sub), "%s.stop", path);
+	put_path(sub, sizeof(sub), "%s.stop", path);
 	if ((rc = want_string(r, sub, json_object_get(v, "stop"), "a cron expression")) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.start", path);
+	put_path(sub, sizeof(sub), "%s.start", path);
 	if ((rc = want_string(r, sub, json_object_get(v, "start"), "a cron expression")) != CIHA_OK)
 		return rc;
-	snprintf(sub, sizeof(sub), "%s.time_zone", path);
+	put_path(sub, sizeof(sub), "%s.time_zone", path);
 	if (json_object_get(v, "time_zone") &&
 	    (rc = want_string(r, sub, json_object_get(v, "time_zone"), "an IANA time zone name")) != CIHA_OK)
 		return rc;
@@ -696,7 +706,7 @@ static int read_schedule(const reader *r, const json_t *v, ciha_env *env, size_t
 		return rc;
 	if (s->max_size < 0)
 		s->max_size = s->day_size > s->night_size ? s->day_size : s->night_size;
-	snprintf(sub, sizeof(sub), "%s.max_size", path);
+	put_path(sub, sizeof(sub), "%s.max_size", path);
 	if (s->max_size < s->day_size || s->max_size < s->night_size)
 		return fail(r, sub, "%d is below day_size %d or night_size %d", s->max_size, s->day_size, s->night_size);
 	return CIHA_OK;
@@ -738,7 +748,7 @@ static int read_audit(const reader *r, const json_t *v, ciha_env *env)
 		if ((rc = want_object(r, "$.audit.security_groups", env->audit_groups, roles)) != CIHA_OK)
 			return rc;
 		json_object_foreach((json_t *)env->audit_groups, key, member) {
-			snprintf(sub, sizeof(sub), "$.audit.security_groups.%s", key);
+			put_path(sub, sizeof(sub), "$.audit.security_groups.%s", key);
 			if ((rc = check_value(r, sub, member, env, env->nstacks)) != CIHA_OK)
 				return rc;
 		}

@@ -358,6 +358,27 @@ static void test_pagerduty__endpoint_from_the_environment(void)
 	ciha_pagerduty_free(pd);
 }
 
+/* The client's timeouts apply: a slow answer times out and is retried. */
+static void test_pagerduty__client_timeouts_apply(void)
+{
+	ciha_client_options o = CIHA_CLIENT_OPTIONS_INIT;
+	ciha_client *c = NULL;
+	ciha_pagerduty *pd = NULL;
+	o.region = "us-east-1";
+	o.timeout_ms = 300;
+	CHECK_INT(ciha_client_new(&c, &o), CIHA_OK);
+	CHECK_INT(ciha_pagerduty_new(&pd, KEY, enqueue_url, c), CIHA_OK);
+	receiver_reset();
+	receiver_script("{\"responses\": [{\"delay_s\": 1}]}");
+	CHECK_INT(ciha_pagerduty_trigger(NULL, pd, "slow", "s", "h", "info", NULL), CIHA_OK);
+	CHECK_INT(requests_logged(), 2);
+	receiver_script("{\"responses\": [{\"delay_s\": 1}, {\"delay_s\": 1}, {\"delay_s\": 1}]}");
+	CHECK_INT(ciha_pagerduty_resolve(pd, "slow"), CIHA_ETIMEOUT);
+	CHECK(ciha_error_is_retryable(ciha_error_last()));
+	ciha_pagerduty_free(pd);
+	ciha_client_free(c);
+}
+
 /* The receiver itself, as the alarm drill uses it: SNS deliveries to the CloudWatch integration URL. */
 static void test_receiver__cloudwatch_integration_url(void)
 {
@@ -444,6 +465,7 @@ int main(void)
 	RUN(test_pagerduty__arguments_are_checked_before_sending);
 	RUN(test_pagerduty__endpoint_from_the_environment);
 	RUN(test_pagerduty__key_never_in_trace_logs_or_errors);
+	RUN(test_pagerduty__client_timeouts_apply);
 	RUN(test_receiver__cloudwatch_integration_url);
 	receiver_stop();
 	ciha__http_free(control);

@@ -21,8 +21,10 @@ Serves, on one free port of 127.0.0.1:
                                       body, status, answer
   * GET  /__pd/subscriptions          the SubscriptionConfirmation messages received
   * POST /__pd/script                 JSON merged into the script:
-                                        responses: [{"status": 429|500|..., "body": "..."}] answered,
-                                          in order, to the next event requests instead of processing them
+                                        responses: [{"status": 429|500|..., "body": "...", "delay_s": 1}]
+                                          answered, in order, to the next event requests instead of
+                                          processing them (after delay_s seconds; without a status the
+                                          request is processed normally once the delay is over)
                                         confirm_subscriptions: true/false
   * POST /__pd/reset                  forget incidents, log, subscriptions and script
 
@@ -149,11 +151,15 @@ class Handler(BaseHTTPRequestHandler):
         if entry is not None:
             entry["status"] = status
             entry["answer"] = data.decode(errors="replace")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            if entry is not None:
+                entry["client_gone"] = True   # the client timed out before the (delayed) answer
 
     def _read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -199,7 +205,9 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             scripted = STATE.next_scripted()
         if scripted is not None:
-            return self._answer(int(scripted.get("status", 500)),
+            time.sleep(float(scripted.get("delay_s", 0)))
+        if scripted is not None and "status" in scripted:
+            return self._answer(int(scripted["status"]),
                                 scripted.get("body", {"status": "scripted", "message": "scripted failure"}),
                                 entry)
         try:

@@ -180,6 +180,8 @@ static int format_timestamp(enc_ctx *ctx, const char *format, const json_t *valu
 		secs = json_number_value(value);
 	else if (!json_is_string(value) || ciha__time_parse(json_string_value(value), &secs) != 0)
 		return invalid(ctx, "expected a timestamp");
+	if (!(secs > -62135596800.0 && secs < 253402300800.0)) /* years 1 to 9999; NaN fails too */
+		return invalid(ctx, "timestamp out of range");
 	whole = (time_t)floor(secs);
 	if (format && strcmp(format, "unixTimestamp") == 0) {
 		if (secs == floor(secs))

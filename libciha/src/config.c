@@ -181,6 +181,7 @@ static int split_pair(ini_parser *p, const char *s, size_t len, char **key, char
 static int parse_subkey(ini_parser *p, const char *s, size_t len)
 {
 	char *key, *value, *full;
+	size_t parent = (size_t)(p->last - p->ini->entries);
 	int rc = split_pair(p, s, len, &key, &value);
 	if (rc != CIHA_OK)
 		return rc;
@@ -192,7 +193,10 @@ static int parse_subkey(ini_parser *p, const char *s, size_t len)
 		ciha__free(value);
 		return CIHA_ENOMEM;
 	}
-	return ini_set(p->ini, p->section, full, value) ? CIHA_OK : CIHA_ENOMEM;
+	if (!ini_set(p->ini, p->section, full, value))
+		return CIHA_ENOMEM;
+	p->last = &p->ini->entries[parent]; /* adding the sub-key may have moved the entries */
+	return CIHA_OK;
 }
 
 /* An indented line continuing a value: configparser joins them with '\n'. */

@@ -137,6 +137,8 @@ static char *join_path(const char *dir, const char *path)
 
 static const char *type_name(const json_t *v)
 {
+	if (!v)
+		return "nothing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "an array";

@@ -18,4 +18,12 @@ LD_LIBRARY_PATH="$builddir/libciha/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 PYTHONDONTWRITEBYTECODE=1
 CIHA_EXAMPLES="$srcdir/examples/python"
 export PYTHONPATH LD_LIBRARY_PATH PYTHONDONTWRITEBYTECODE CIHA_EXAMPLES
+# A sanitizer build: the interpreter is not instrumented, so the runtimes must be
+# loaded first; Python's own allocations at exit are not ours to report.
+san=$(ldd "$builddir/libciha/.libs/libciha.so" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')
+if [ -n "$san" ]; then
+	LD_PRELOAD="$san${LD_PRELOAD:+ $LD_PRELOAD}"
+	ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export LD_PRELOAD ASAN_OPTIONS
+fi
 exec "$py" "$srcdir/bindings/python/tests/runner.py" "$srcdir/bindings/python/tests"

@@ -14,7 +14,10 @@ void ciha__logger_init(ciha__logger *lg, ciha_log_cb cb, void *payload, ciha_log
 void ciha__log_emit(const ciha__logger *lg, ciha_log_level level, const char *subsystem,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-#define ciha__log_enabled(lg, lvl) ((lg) && (lg)->cb && (lg)->level >= (lvl))
+static inline int ciha__log_enabled(const ciha__logger *lg, ciha_log_level level)
+{
+	return lg && lg->cb && lg->level >= level;
+}
 #define ciha__log(lg, lvl, sub, ...) \
 	do { if (ciha__log_enabled(lg, lvl)) ciha__log_emit(lg, lvl, sub, __VA_ARGS__); } while (0)
 

@@ -45,6 +45,8 @@ void ciha__percent_encode(ciha__buf *out, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
 			ciha__buf_putc(out, (char)c);
+		} else if (c == ' ') {
+			ciha__buf_putc(out, '+');
 		} else {
 			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
 			ciha__buf_put(out, esc, 3);

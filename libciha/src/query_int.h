@@ -6,7 +6,9 @@
 
 typedef enum { CIHA__PROTO_QUERY = 0, CIHA__PROTO_EC2 = 1 } ciha__protocol;
 
-/* RFC 3986 percent-encoding: all but A-Za-z0-9-_.~ become %XX (upper hex). */
+/* Form encoding as botocore sends it (Python's urlencode): A-Za-z0-9-_.~ kept,
+ * space as '+', everything else %XX (upper hex). AWS accepts %20 too, but
+ * verifiers that re-encode the form the Python way (moto's strict mode) need '+'. */
 void ciha__percent_encode(ciha__buf *out, const char *s, size_t len);
 
 /*

@@ -26,11 +26,11 @@ static const pattern patterns[] = {
 	{ "AWS_SESSION_TOKEN", " \t=", END_LINE },
 	{ "<SecretAccessKey>", "", END_XML },
 	{ "<SessionToken>", "", END_XML },
-	{ "\"SecretAccessKey\"", " \t:\"", END_JSON },
-	{ "\"Token\"", " \t:\"", END_JSON },
-	{ "\"SessionToken\"", " \t:\"", END_JSON },
-	{ "\"routing_key\"", " \t:\"", END_JSON },
-	{ "\"integration_key\"", " \t:\"", END_JSON },
+	{ "\"SecretAccessKey\"", " \t:", END_JSON },
+	{ "\"Token\"", " \t:", END_JSON },
+	{ "\"SessionToken\"", " \t:", END_JSON },
+	{ "\"routing_key\"", " \t:", END_JSON },
+	{ "\"integration_key\"", " \t:", END_JSON },
 	{ "WebIdentityToken=", "", END_TOKEN },
 };
 
@@ -93,6 +93,13 @@ static void redact_pattern(char *s, const pattern *p)
 		v = at + klen;
 		while (*v && strchr(p->between, *v))
 			v++;
+		if (p->end == END_JSON) {
+			if (*v != '"') { /* not a string value: nothing to mask */
+				at = v;
+				continue;
+			}
+			v++;
+		}
 		if (!already_masked(v))
 			mask_value(v, value_length(v, p->end));
 		at = v;

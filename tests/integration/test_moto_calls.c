@@ -117,11 +117,19 @@ static void test_call__rds_named_list_members(void)
 	json_decref(r);
 }
 
+/* ciha_call with params built for this call only; returns its result code. */
+static int call_rc(json_t **r, const char *service, const char *action, json_t *params)
+{
+	int rc = ciha_call(r, client, service, action, params);
+	json_decref(params);
+	return rc;
+}
+
 static void test_call__errors_are_mapped(void)
 {
 	json_t *r = NULL;
 	const ciha_error *e;
-	CHECK_INT(ciha_call(&r, client, "cloudformation", "DescribeStacks", json_pack("{s:s}", "StackName", "no-such-stack")), CIHA_EAWS);
+	CHECK_INT(call_rc(&r, "cloudformation", "DescribeStacks", json_pack("{s:s}", "StackName", "no-such-stack")), CIHA_EAWS);
 	e = ciha_client_error(client);
 	CHECK_STR(ciha_error_aws_code(e), "ValidationError");
 	CHECK_INT(ciha_error_http_status(e), 400);
@@ -131,10 +139,10 @@ static void test_call__errors_are_mapped(void)
 	CHECK_INT(ciha_client_last_attempts(client), 1);
 	CHECK(strstr(ciha_error_message(e), "no-such-stack") != NULL);
 
-	CHECK_INT(ciha_call(&r, client, "ec2", "DescribeVolumes", json_pack("{s:[s]}", "VolumeId", "vol-00000000")), CIHA_ENOTFOUND);
+	CHECK_INT(call_rc(&r, "ec2", "DescribeVolumes", json_pack("{s:[s]}", "VolumeId", "vol-00000000")), CIHA_ENOTFOUND);
 	CHECK_STR(ciha_error_aws_code(ciha_client_error(client)), "InvalidVolume.NotFound");
 
-	CHECK_INT(ciha_call(&r, client, "rds", "DescribeDBInstances", json_pack("{s:s}", "DBInstanceIdentifier", "nope")), CIHA_ENOTFOUND);
+	CHECK_INT(call_rc(&r, "rds", "DescribeDBInstances", json_pack("{s:s}", "DBInstanceIdentifier", "nope")), CIHA_ENOTFOUND);
 	CHECK_STR(ciha_error_aws_code(ciha_client_error(client)), "DBInstanceNotFound");
 	CHECK_INT(ciha_error_http_status(ciha_client_error(client)), 404);
 
@@ -177,7 +185,7 @@ static void test_call__encode_without_sending(void)
 	json_t *params = json_pack("{s:[{s:s, s:[s, s]}]}", "Filters", "Name", "db-instance-id", "Values", "a b", "c+d");
 	CHECK_INT(ciha_call_encode(&body, "rds", "DescribeDBSnapshots", params), CIHA_OK);
 	CHECK_STR(body, "Action=DescribeDBSnapshots&Version=2014-10-31&Filters.Filter.1.Name=db-instance-id"
-		"&Filters.Filter.1.Values.Value.1=a%20b&Filters.Filter.1.Values.Value.2=c%2Bd");
+		"&Filters.Filter.1.Values.Value.1=a+b&Filters.Filter.1.Values.Value.2=c%2Bd");
 	ciha_free(body);
 	json_decref(params);
 }

@@ -383,7 +383,7 @@ static void test_mounts__one_put_metric_data_for_every_point(void)
 	CHECK(strstr(sent, "MetricData.member.1.Dimensions.member.1.Name=Host&MetricData.member.1.Dimensions.member.1."
 	                   "Value=agent-1&MetricData.member.1.Dimensions.member.2.Name=MountPoint&MetricData.member.1."
 	                   "Dimensions.member.2.Value=%2Fdata") != NULL);
-	CHECK(strstr(sent, "MetricData.member.2.Dimensions.member.2.Value=%2Fmnt%2Fci%20artifacts") != NULL);
+	CHECK(strstr(sent, "MetricData.member.2.Dimensions.member.2.Value=%2Fmnt%2Fci+artifacts") != NULL);
 	CHECK(strstr(sent, "MetricData.member.1.Value=1") != NULL);
 	CHECK(strstr(sent, "MetricData.member.3.Value=0") != NULL);
 	CHECK(strstr(sent, "MetricData.member.3.Unit=Count") != NULL);

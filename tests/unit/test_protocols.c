@@ -302,7 +302,10 @@ static void run_botocore_suites(void)
 		"legacy/output/ec2.json",
 	};
 	char base[1024], path[1200];
-	snprintf(base, sizeof(base), "%s/../shared/testdata/protocols/botocore", srcdir());
+	if (getenv("CIHA_SHARED_TESTDATA") && *getenv("CIHA_SHARED_TESTDATA"))
+		snprintf(base, sizeof(base), "%s/protocols/botocore", getenv("CIHA_SHARED_TESTDATA"));
+	else
+		snprintf(base, sizeof(base), "%s/../shared/testdata/protocols/botocore", srcdir());
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		int failed_before = check__failed, ran;
 		path_join(path, sizeof(path), base, files[i]);

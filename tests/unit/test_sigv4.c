@@ -459,7 +459,9 @@ static char *srcdir_path(const char *rel, const char *fallback)
 
 static void run_official_suites(void)
 {
-	char *base = srcdir_path("../shared/testdata/sigv4", "../shared/testdata/sigv4");
+	const char *shared = getenv("CIHA_SHARED_TESTDATA");
+	char *base = shared && *shared ? path_join(shared, "sigv4")
+	                               : srcdir_path("../shared/testdata/sigv4", "../shared/testdata/sigv4");
 	char *boto = path_join(base, "botocore-aws4"), *aca = path_join(base, "aws-c-auth-v4");
 	if (!is_dir(boto) || !is_dir(aca)) {
 		printf("NOTE: %s not found; official SigV4 suites skipped\n", base);

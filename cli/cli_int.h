@@ -63,4 +63,6 @@ int cmd_probe(const cli_args *args);
 extern const cli_spec cmd_probe_spec;
 int cmd_pagerduty(const cli_args *args);
 extern const cli_spec cmd_pagerduty_spec;
+int cmd_iam(const cli_args *args);
+extern const cli_spec cmd_iam_spec;
 #endif

@@ -24,6 +24,8 @@ static const struct {
 	  "mounts|snapshot-age: check and publish the metrics the alarms watch, from cron (ciha probe --help)" },
 	{ "pagerduty", cmd_pagerduty, &cmd_pagerduty_spec,
 	  "trigger|ack|resolve a PagerDuty incident by dedup key (ciha pagerduty --help)" },
+	{ "iam-policy", cmd_iam, &cmd_iam_spec,
+	  "print the least-privilege IAM policy for commands: ciha iam-policy snapshot whoami [--action svc:Action]" },
 };
 
 static void print_help(void)

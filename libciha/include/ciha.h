@@ -12,4 +12,5 @@
 #include "ciha/stack.h"
 #include "ciha/alarm.h"
 #include "ciha/env.h"
+#include "ciha/iam.h"
 #endif

@@ -125,6 +125,11 @@ def short_summary(sentence, limit=70):
     return s
 
 
+def capitalized(text):
+    """Text starting with a capital when its first word is a plain lower-case word (not an identifier)."""
+    return text[0].upper() + text[1:] if re.match(r"[a-z]+\b(?![_(])", text) else text
+
+
 def join_sentences(a, b):
     return (a.rstrip() + " " + b.lstrip()).strip()
 
@@ -268,25 +273,27 @@ def prose(text, params=(), all_functions=()):
     return "\n.PP\n".join(out)
 
 
-def prototype(fn):
-    """The prototype in roff no-fill mode: types bold, parameter names italic."""
-    head = "%s %s(" % (fn.ret, fn.name)
+def prototype(fn, width=78):
+    """The prototype in roff no-fill mode: types bold, parameter names italic, packed into lines of `width`."""
+    head = "%s%s%s(" % (fn.ret, "" if fn.ret.endswith("*") else " ", fn.name)
     params = []
     for ptype, pname in fn.params:
         sep = "" if ptype.endswith("*") or pname is None else " "
         plain = ptype + sep + (pname or "")
         roff = "\\fB%s%s\\fP" % (esc(ptype), sep) + ("\\fI%s\\fP" % pname if pname else "")
         params.append((plain, roff))
-    one_line = head + ", ".join(p for p, _ in params) + ");"
-    if len(one_line) <= 78:
-        return "\\fB%s\\fP" % esc(head) + "\\fB, \\fP".join(r for _, r in params) + "\\fB);\\fP"
-    indent = " " * len(head) if len(head) < 40 else " " * 8
-    lines = ["\\fB%s\\fP%s\\fB,\\fP" % (esc(head), params[0][1])]
-    for _, roff in params[1:]:
-        lines.append(indent + roff + "\\fB,\\fP")
-    lines[-1] = lines[-1][:-len("\\fB,\\fP")] + "\\fB);\\fP"
-    if len(params) == 1:
-        lines = ["\\fB%s\\fP%s\\fB);\\fP" % (esc(head), params[0][1])]
+    indent = len(head) if len(head) < 40 else 8
+    lines, plain_len, roff_line = [], len(head), "\\fB%s\\fP" % esc(head)
+    for i, (plain, roff) in enumerate(params):
+        tail = ");" if i == len(params) - 1 else ","
+        if i > 0 and plain_len + 1 + len(plain) + len(tail) > width:
+            lines.append(roff_line)
+            plain_len, roff_line = indent, " " * indent
+        elif i > 0:
+            plain_len, roff_line = plain_len + 1, roff_line + " "
+        plain_len += len(plain) + len(tail)
+        roff_line += roff + "\\fB%s\\fP" % tail
+    lines.append(roff_line)
     return "\n".join(lines)
 
 
@@ -342,13 +349,13 @@ def function_page(fn, module, modules, typedefs, date, version):
     lines = page_header(fn.name, 3, date, version)
     lines += [".SH NAME", "%s \\- %s" % (esc(fn.name), esc(fn.summary()).replace("`", ""))]
     lines += synopsis([prototype(fn)])
-    lines += [".SH DESCRIPTION", prose(fn.description or fn.summary(), params)]
+    lines += [".SH DESCRIPTION", prose(fn.description or "Returns " + fn.returns, params)]
     for name, text in fn.param_docs:
         lines += [".TP", "\\fI%s\\fP" % esc(name), prose(text, params)]
     for t in used_types(fn, typedefs):
         lines += [".PP", "\\fB%s\\fP%s" % (esc(t.name), ": " + prose(t.comment, params) if t.comment else ":")]
         lines += code_block(t.text)
-    lines += [".SH RETURN VALUE", prose(fn.returns or default_return(fn), params)]
+    lines += [".SH RETURN VALUE", prose(capitalized(fn.returns) or default_return(fn), params)]
     lines += [".SH SINCE", "libciha %s." % fn.since if fn.since else "Not stated."]
     if fn.name == module.page():
         lines += module_sections(module, modules)
@@ -382,11 +389,23 @@ def module_sections(module, modules):
     return lines
 
 
+def grouped_prototypes(module):
+    """Every prototype of the module, under a comment naming its section of the header."""
+    out, section = [], object()
+    for fn in module.functions:
+        if fn.section != section:
+            section = fn.section
+            if section:
+                out += ["", "/* %s */" % esc(section)]
+        out.append(prototype(fn))
+    return out
+
+
 def module_page(module, modules, date, version):
     lines = page_header(module.page(), 3, date, version)
     lines += [".SH NAME", "%s \\- %s" % (esc(module.page()), esc(short_summary(first_sentence(module.description), 90)))]
-    lines += synopsis([prototype(fn) for fn in module.functions])
-    lines += [".SH DESCRIPTION", prose(module.description)]
+    lines += synopsis(grouped_prototypes(module))
+    lines += [".SH DESCRIPTION", prose(capitalized(module.description))]
     lines += module_sections(module, modules)[2:]
     refs = [(f.name, 3) for f in module.functions] + [("libciha", 3), ("ciha", 1)]
     return lines + see_also(refs)
@@ -429,7 +448,7 @@ def index_page(modules, date, version):
     lines += [".SH MODULES"]
     for m in modules:
         lines += [".TP", "\\fB%s\\fP(3)" % esc(m.page()),
-                  "%s (\\fI%s\\fP, %d functions)" % (prose(m.description), esc("ciha/" + m.name + ".h"),
+                  "%s (\\fI%s\\fP, %d functions)" % (prose(capitalized(m.description)), esc("ciha/" + m.name + ".h"),
                                                        len(m.functions))]
     lines += [".SH FUNCTIONS", ".nf"]
     for m in modules:

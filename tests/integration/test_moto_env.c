@@ -128,6 +128,8 @@ static int start_receiver(void)
 		return -1;
 	if (fgets(line, sizeof(line), f) && sscanf(line, "PORT %d", &port) != 1)
 		port = 0;
+	if (!fgets(line, sizeof(line), f))   /* "PID n": read before closing, or its print fails */
+		port = 0;
 	fclose(f);
 	if (!port)
 		return -1;
@@ -451,13 +453,10 @@ static int scratch_gone(const json_t *doc)
 		int rc;
 		if (!*scratch)
 			continue;
-		if (strcmp(str(r, "kind"), "db") == 0)
-			rc = ciha_call(&out, client, "rds", "DescribeDBInstances", json_pack("{s:s}", "DBInstanceIdentifier", scratch));
-		else {
-			json_t *p = json_pack("{s:[s]}", "VolumeId", scratch);
-			rc = ciha_call(&out, client, "ec2", "DescribeVolumes", p);
-			json_decref(p);
-		}
+		int db = strcmp(str(r, "kind"), "db") == 0;
+		json_t *p = db ? json_pack("{s:s}", "DBInstanceIdentifier", scratch) : json_pack("{s:[s]}", "VolumeId", scratch);
+		rc = ciha_call(&out, client, db ? "rds" : "ec2", db ? "DescribeDBInstances" : "DescribeVolumes", p);
+		json_decref(p);
 		json_decref(out);
 		out = NULL;
 		gone &= rc == CIHA_ENOTFOUND && strcmp(str(r, "cleanup"), "deleted") == 0;

@@ -17,27 +17,8 @@ man1="$builddir/doc/ciha.1"
 ciha="$builddir/cli/ciha"
 gen="$srcdir/doc/gen-man3.py"
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-	failed=$((failed + 1))
-	printf 'not ok: %s\n' "$1" >&2
-	shift
-	if [ $# -gt 0 ]; then
-		printf '    %s\n' "$@" >&2
-	fi
-}
-expect_none() {
-	local what="$1" offenders="$2"
-	if [ -z "$offenders" ]; then
-		pass
-	else
-		local IFS=$'\n'
-		# shellcheck disable=SC2086
-		fail "$what" $offenders
-	fi
-}
+# shellcheck source=tests/abi/report.sh
+. "$srcdir/tests/abi/report.sh"
 
 # The headers in the umbrella's order.
 headers=()

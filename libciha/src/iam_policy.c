@@ -303,38 +303,33 @@ static int render(char **out_json, action_set *set)
 	return *out_json ? CIHA_OK : ciha__error_raise(CIHA_ENOMEM, "out of memory building the policy");
 }
 
-CIHA_EXTERN(ciha_result) ciha_iam_policy_for_actions(char **out_json, const char *const *actions, size_t n)
+/* A policy from `items`, each added to the set by `add`. */
+static int build(char **out_json, const char *const *items, size_t n, int (*add)(action_set *, const char *),
+                 const char *fn)
 {
 	action_set *set;
 	int rc = CIHA_OK;
-	if (!out_json || (n && !actions))
-		return ciha__error_raise(CIHA_EINVAL, "ciha_iam_policy_for_actions: NULL argument");
+	if (!out_json || (n && !items))
+		return ciha__error_raise(CIHA_EINVAL, "%s: NULL argument", fn);
 	*out_json = NULL;
 	if (!(set = ciha__calloc(1, sizeof(*set))))
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory building the policy");
 	for (size_t i = 0; rc == CIHA_OK && i < n; i++)
-		rc = add_action(set, actions[i]);
+		rc = add(set, items[i]);
 	if (rc == CIHA_OK)
 		rc = render(out_json, set);
 	ciha__free(set);
 	return rc;
 }
 
-CIHA_EXTERN(ciha_result) ciha_iam_policy_for_commands(char **out_json, const char *const *commands_in, size_t n)
+CIHA_EXTERN(ciha_result) ciha_iam_policy_for_actions(char **out_json, const char *const *actions, size_t n)
 {
-	action_set *set;
-	int rc = CIHA_OK;
-	if (!out_json || (n && !commands_in))
-		return ciha__error_raise(CIHA_EINVAL, "ciha_iam_policy_for_commands: NULL argument");
-	*out_json = NULL;
-	if (!(set = ciha__calloc(1, sizeof(*set))))
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory building the policy");
-	for (size_t i = 0; rc == CIHA_OK && i < n; i++)
-		rc = add_command(set, commands_in[i]);
-	if (rc == CIHA_OK)
-		rc = render(out_json, set);
-	ciha__free(set);
-	return rc;
+	return build(out_json, actions, n, add_action, "ciha_iam_policy_for_actions");
+}
+
+CIHA_EXTERN(ciha_result) ciha_iam_policy_for_commands(char **out_json, const char *const *names, size_t n)
+{
+	return build(out_json, names, n, add_command, "ciha_iam_policy_for_commands");
 }
 
 CIHA_EXTERN(const char *) ciha_iam_command_name(size_t i)

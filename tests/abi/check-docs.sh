@@ -45,9 +45,9 @@ else
 	expect_none "pages the generator names but the build did not make" \
 		"$(for p in $pages; do [ -s "$man3/$p.3" ] || echo "$p.3"; done)"
 	expect_none "stale pages in $man3 (not from the current headers)" \
-		"$(comm -13 <(printf '%s\n' $pages) <(cd "$man3" && ls -- *.3 | sed 's/\.3$//' | sort))"
+		"$(comm -13 <(printf '%s\n' "$pages") <(find "$man3" -name '*.3' -printf '%f\n' | sed 's/\.3$//' | sort))"
 	for m in libciha ciha_snapshot ciha_stack ciha_alarm ciha_env ciha_client; do
-		[ -s "$man3/$m.3" ] && pass || fail "no overview page $m(3)"
+		if [ -s "$man3/$m.3" ]; then pass; else fail "no overview page $m(3)"; fi
 	done
 	expect_none "man(3) pages lacking a section" \
 		"$(for p in "$man3"/ciha_*.3; do
@@ -120,12 +120,13 @@ if [ -s "$man1" ] && [ -x "$ciha" ] && command -v groff > /dev/null; then
 	done
 	expect_none "subcommands and options of ciha ... --help missing from ciha(1)" "${missing%$'\n'}"
 	for s in 'EXIT STATUS' 'ENVIRONMENT' 'SEE ALSO'; do
-		mentions "$s" && pass || fail "ciha(1) has no $s section"
+		if mentions "$s"; then pass; else fail "ciha(1) has no $s section"; fi
 	done
 elif [ ! -x "$ciha" ]; then
 	fail "$ciha not built: cannot compare ciha(1) with ciha --help"
 fi
 
-echo "check-docs: $(printf '%s\n' $functions | wc -l) functions, $(ls "$man3" 2>/dev/null | wc -l) man(3) pages;" \
+echo "check-docs: $(printf '%s\n' "$functions" | wc -l) functions," \
+	"$(find "$man3" -name '*.3' 2> /dev/null | wc -l) man(3) pages;" \
 	"$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -23,6 +23,14 @@ A fault is a kind name or an object {"kind": name, ...options}:
   truncated              Content-Length larger than the bytes sent, then close
   malformed              200 with a broken XML body
   slow                   {"seconds": N} wait, then forward
+  reset_after_forward    forward (upstream acts on it), then RST instead of the answer
+  timeout_after_forward  {"seconds": N} forward, then hold the answer back and close
+                         (both: the request happened though the client saw no answer)
+
+Log entries also carry "token": the request's ClientRequestToken or ClientToken, if any.
+With --honour-tokens the proxy does what AWS does and moto does not: a request
+repeating the action and token of an earlier successful one is answered with
+that earlier answer without reaching the upstream (logged with "replayed": true).
 
 Stdlib only. Stops on SIGTERM/SIGINT and after --max-seconds without requests.
 """
@@ -44,7 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "content-length"}
 KINDS = {"pass", "throttling", "ec2_throttle", "http500", "http503", "error", "reset", "timeout",
-         "truncated", "malformed", "slow"}
+         "truncated", "malformed", "slow", "reset_after_forward", "timeout_after_forward"}
 
 
 class ScriptError(ValueError):
@@ -67,6 +75,7 @@ class FaultState:
         self.rate = None
         self.rng = random.Random(0)
         self.log = []
+        self.replies = {}   # (action, token) -> the upstream's 2xx answer, for --honour-tokens
         self.last_activity = time.monotonic()
 
     def set_script(self, script):
@@ -89,6 +98,7 @@ class FaultState:
             self.queue = []
             self.rate = None
             self.log = []
+            self.replies = {}
 
     def next_fault(self):
         with self.lock:
@@ -102,6 +112,15 @@ class FaultState:
     def record(self, entry):
         with self.lock:
             self.log.append(entry)
+
+    def earlier_reply(self, key):
+        with self.lock:
+            return self.replies.get(key)
+
+    def remember_reply(self, key, reply):
+        with self.lock:
+            if 200 <= reply[0] < 300:
+                self.replies[key] = reply
 
     def snapshot(self):
         with self.lock:
@@ -172,10 +191,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
         state = self.server.state
         fault = state.next_fault()
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        token = (form.get("ClientRequestToken") or form.get("ClientToken") or [None])[0]
         entry = {"time": time.time(), "method": self.command, "path": self.path,
-                 "action": (form.get("Action") or [""])[0], "fault": fault["kind"], "status": None}
+                 "action": (form.get("Action") or [""])[0], "fault": fault["kind"], "status": None,
+                 "token": token}
         state.record(entry)
-        entry["status"] = self.apply(fault, body, entry["action"])
+        entry["status"] = self.apply(fault, body, entry)
 
     # ---- control endpoint ---------------------------------------------------
     def control(self, body):
@@ -196,8 +217,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_bytes(404, b'{"error":"unknown control path"}', "application/json")
 
     # ---- faults ---------------------------------------------------------------
-    def apply(self, fault, body, action):
-        kind = fault["kind"]
+    def apply(self, fault, body, entry):
+        kind, action = fault["kind"], entry["action"]
         if kind == "throttling":
             self.send_bytes(400, query_error("Throttling", "Rate exceeded"))
             return 400
@@ -234,7 +255,15 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return 200
         if kind == "slow":
             self.server.stopping.wait(float(fault.get("seconds", 1)))
-        return self.forward(body, action)
+        if kind in ("reset_after_forward", "timeout_after_forward"):
+            status, _, _, _ = self.fetch(body, entry)
+            if kind == "timeout_after_forward":
+                self.server.stopping.wait(float(fault.get("seconds", 5)))
+                self.close_connection = True
+            else:
+                self.reset_connection()
+            return status
+        return self.forward(body, entry)
 
     def reset_connection(self):
         sock = self.connection
@@ -243,11 +272,24 @@ class ProxyHandler(BaseHTTPRequestHandler):
         os.close(sock.detach())
         self.close_connection = True
 
-    def forward(self, body, action):
+    def fetch(self, body, entry):
+        """The upstream's answer: (status, reason, headers, body)."""
+        key = (entry["action"], entry["token"])
+        if self.server.honour_tokens and entry["token"]:
+            reply = self.server.state.earlier_reply(key)
+            if reply:
+                entry["replayed"] = True
+                return reply
+            reply = self.fetch_upstream(body, entry["action"])
+            self.server.state.remember_reply(key, reply)
+            return reply
+        return self.fetch_upstream(body, entry["action"])
+
+    def fetch_upstream(self, body, action):
         if self.server.upstream is None:
             count = sum(1 for e in self.server.state.snapshot() if e["action"] == action)
-            self.send_bytes(200, echo_success(action, count))
-            return 200
+            return (200, "OK", [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4()))],
+                    echo_success(action, count))
         up = self.server.upstream
         conn_cls = http.client.HTTPSConnection if up.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(up.hostname, up.port or (443 if up.scheme == "https" else 80), timeout=120)
@@ -255,21 +297,23 @@ class ProxyHandler(BaseHTTPRequestHandler):
         try:
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
-            data = resp.read()
+            return resp.status, resp.reason, resp.getheaders(), resp.read()
         except OSError as exc:
-            self.send_bytes(502, html_error(502, "upstream unreachable: %s" % exc), "text/html")
-            return 502
+            return 502, "Bad Gateway", [("Content-Type", "text/html")], html_error(502, "upstream unreachable: %s" % exc)
         finally:
             conn.close()
-        self.send_response(resp.status, resp.reason)
-        for name, value in resp.getheaders():
+
+    def forward(self, body, entry):
+        status, reason, headers, data = self.fetch(body, entry)
+        self.send_response(status, reason)
+        for name, value in headers:
             if name.lower() not in HOP_BY_HOP:
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
         self.wfile.flush()
-        return resp.status
+        return status
 
 
 class FaultProxy(ThreadingHTTPServer):
@@ -277,8 +321,9 @@ class FaultProxy(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, upstream, verbose):
+    def __init__(self, upstream, verbose, honour_tokens=False):
         super().__init__(("127.0.0.1", 0), ProxyHandler)
+        self.honour_tokens = honour_tokens
         self.upstream = urllib.parse.urlsplit(upstream) if upstream else None
         self.verbose = verbose
         self.state = FaultState()
@@ -296,6 +341,8 @@ def parse_args(argv):
     g.add_argument("--upstream-echo", action="store_true", help="answer a query-style success itself")
     p.add_argument("--script", default="[]", help="initial script as JSON, or @file")
     p.add_argument("--max-seconds", type=float, default=600, help="stop after this long without requests")
+    p.add_argument("--honour-tokens", action="store_true",
+                   help="answer a repeated ClientToken/ClientRequestToken with the earlier answer, like AWS")
     p.add_argument("--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -309,7 +356,7 @@ def load_script(text):
 
 def main(argv):
     args = parse_args(argv)
-    proxy = FaultProxy(None if args.upstream_echo else args.upstream, args.verbose)
+    proxy = FaultProxy(None if args.upstream_echo else args.upstream, args.verbose, args.honour_tokens)
     try:
         proxy.state.set_script(load_script(args.script))
     except (ValueError, OSError) as exc:

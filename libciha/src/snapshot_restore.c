@@ -163,6 +163,45 @@ static int is_db_snapshot(ciha_client *c, const char *source)
 	return found;
 }
 
+static const char *json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* When the snapshot's database still runs, restore into its network (subnet
+ * group and VPC security groups); otherwise RDS uses the snapshot's own, or the
+ * default VPC. Best effort: a failed lookup leaves the request as it is. */
+static void place_like_live_db(json_t *params, ciha_client *c, const char *snapshot_id)
+{
+	json_t *snap = NULL, *db = NULL, *q = json_pack("{s:s}", "DBSnapshotIdentifier", snapshot_id);
+	const char *source = NULL;
+	if (q && ciha_call(&snap, c, "rds", "DescribeDBSnapshots", q) == CIHA_OK)
+		source = json_str(json_array_get(json_object_get(snap, "DBSnapshots"), 0), "DBInstanceIdentifier");
+	json_decref(q);
+	q = source ? json_pack("{s:s}", "DBInstanceIdentifier", source) : NULL;
+	if (q && ciha_call(&db, c, "rds", "DescribeDBInstances", q) == CIHA_OK) {
+		const json_t *live = json_array_get(json_object_get(db, "DBInstances"), 0);
+		const char *group = json_str(json_object_get(live, "DBSubnetGroup"), "DBSubnetGroupName");
+		const json_t *sgs = json_object_get(live, "VpcSecurityGroups");
+		json_t *ids = json_array();
+		size_t i;
+		for (i = 0; ids && json_is_array(sgs) && i < json_array_size(sgs); i++) {
+			const char *id = json_str(json_array_get(sgs, i), "VpcSecurityGroupId");
+			if (id)
+				json_array_append_new(ids, json_string(id));
+		}
+		if (group)
+			json_object_set_new(params, "DBSubnetGroupName", json_string(group));
+		if (ids && json_array_size(ids))
+			json_object_set(params, "VpcSecurityGroupIds", ids);
+		json_decref(ids);
+	}
+	ciha_error_clear();
+	json_decref(q);
+	json_decref(snap);
+	json_decref(db);
+}
+
 static int wait_db(ciha_client *c, const char *db_id, waiter *w)
 {
 	static const char *const bad[] = { "failed", "incompatible-restore", "incompatible-parameters",
@@ -210,6 +249,8 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client 
 		return ciha__client_fail(c, rc);
 	params = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "DBInstanceIdentifier", new_db_id,
 	                   "DBSnapshotIdentifier", snapshot_id, "Tags", "Key", "ciha:restored-from", "Value", snapshot_id);
+	if (params)
+		place_like_live_db(params, c, snapshot_id);
 	rc = params ? ciha_call(&r, c, "rds", "RestoreDBInstanceFromDBSnapshot", params)
 	            : ciha__error_raise(CIHA_ENOMEM, "out of memory");
 	json_decref(params);

@@ -167,6 +167,8 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_restore_volume(char **out_volume_id, ciha
 /**
  * New DB instance `new_db_id` from `source` (a manual snapshot identifier, or a
  * DB identifier meaning its newest available manual snapshot), waiting until available.
+ * While the snapshot's own database still runs, the new instance goes into its DB
+ * subnet group and VPC security groups (a drill lands next to the live database).
  * @param out_db_id new string (ciha_free). Since 0.1.
  */
 CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client *client, const char *source,

@@ -4,6 +4,7 @@
  * PutMetricData requests through canned answers, then publishing against moto
  * (CIHA_TEST_ENDPOINT, set by the test command) checked with GetMetricStatistics. */
 #define _DEFAULT_SOURCE
+#define CIHA_TESTING /* the canned-answer transport seam */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -81,13 +81,11 @@ static int ciha_result_is_error(int code)
 	ciha_glue_reset();
 }
 #elif defined(SWIGRUBY)
-/* lang_ruby.i defines ciha_host_pending() and ciha_host_raise(code, partial)
- * (which raises and does not return). */
+/* lang_ruby.i defines ciha_host_pending() and ciha_host_raise(code, partial),
+ * which reads the glue's error, resets it, raises and does not return. */
 %typemap(ret) ciha_result {
-	if (ciha_host_pending() || ciha_result_is_error(result)) {
-		ciha_glue_reset();
+	if (ciha_host_pending() || ciha_result_is_error(result))
 		ciha_host_raise(result, vresult);
-	}
 	ciha_glue_reset();
 }
 #endif

@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 PACKAGES=(autoconf automake libtool pkg-config make gcc g++ libcurl4-openssl-dev libssl-dev
-	libjansson-dev libexpat1-dev libyaml-dev swig ruby ruby-dev python3-dev python3-setuptools python3-pip python3-wheel python3-pytest valgrind curl clang libclang-rt-14-dev openssl)
+	libjansson-dev libexpat1-dev libyaml-dev swig ruby ruby-dev rake ruby-minitest python3-dev python3-setuptools python3-pip python3-wheel python3-pytest valgrind curl clang libclang-rt-14-dev openssl)
 
 say() { printf 'setup-debian: %s\n' "$*"; }
 

@@ -44,5 +44,5 @@ for bin in "$out"/bin/fuzz_*; do
 		grep -E '^    #[0-9]+ ' "$log" | head -n 15
 	fi
 done
-echo "fuzz smoke: $((total - failed)) passed, $failed failed ($seconds s each, $((SECONDS - start)) s)"
+echo "fuzz_smoke: $((total - failed)) passed, $failed failed ($seconds s each, $((SECONDS - start)) s)"
 [ "$failed" -eq 0 ] && [ "$total" -gt 0 ]

@@ -1,15 +1,45 @@
 /* crypto.c: SHA-256, HMAC, hex, base64, UUIDs over OpenSSL libcrypto. */
+#include <pthread.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include "alloc_int.h"
 #include "crypto_int.h"
 
+#define SHA256_BLOCK 64
+
+/* OpenSSL 3 looks the algorithm up in its provider store on every one-shot
+ * EVP_Digest()/HMAC() call; fetching it once saves that on every hash. The
+ * fetched object lives as long as the process. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
+/* SHA-256 of the concatenation of two pieces (either may be empty). */
+static void sha256_two(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 32;
+	if (!ctx || EVP_DigestInit_ex(ctx, sha256(), NULL) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
+	    EVP_DigestUpdate(ctx, b, blen) != 1 || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(ctx);
+}
+
 void ciha__sha256(const void *data, size_t len, unsigned char out[32])
 {
-	unsigned int n = 32;
-	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+	sha256_two(data, len, "", 0, out);
 }
 
 void ciha__hex(const unsigned char *in, size_t len, char *out)
@@ -30,10 +60,29 @@ void ciha__sha256_hex(const void *data, size_t len, char out[65])
 	ciha__hex(md, 32, out);
 }
 
+static void xor_pad(unsigned char pad[SHA256_BLOCK], const unsigned char key[SHA256_BLOCK], unsigned char with)
+{
+	size_t i;
+	for (i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = (unsigned char)(key[i] ^ with);
+}
+
+/* RFC 2104 over the fetched SHA-256: H((K ^ opad) || H((K ^ ipad) || data)). */
 void ciha__hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[32])
 {
-	unsigned int n = 32;
-	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+	unsigned char block[SHA256_BLOCK], pad[SHA256_BLOCK], inner[32];
+	memset(block, 0, sizeof block);
+	if (keylen > SHA256_BLOCK)
+		ciha__sha256(key, keylen, block);
+	else
+		memcpy(block, key, keylen);
+	xor_pad(pad, block, 0x36);
+	sha256_two(pad, sizeof pad, data, len, inner);
+	xor_pad(pad, block, 0x5c);
+	sha256_two(pad, sizeof pad, inner, sizeof inner, out);
+	OPENSSL_cleanse(block, sizeof block);
+	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(inner, sizeof inner);
 }
 
 char *ciha__base64_encode(const void *data, size_t len)

@@ -124,6 +124,7 @@ CIHA_EXTERN(void) ciha_client_free(ciha_client *c)
 		return;
 	ciha__http_free(c->http);
 	ciha_credentials_provider_release(c->provider);
+	ciha__sigv4_key_cache_wipe(&c->sigv4_keys);
 	ciha__aws_config_dispose(&c->config);
 	ciha__error_reset(&c->err);
 	ciha__free(c->region);

@@ -2,6 +2,7 @@
 #ifndef CIHA_CLIENT_INT_H
 #define CIHA_CLIENT_INT_H
 #include "ciha/client.h"
+#include "crypto_int.h"
 #include "error_int.h"
 #include "http_int.h"
 #include "retry_int.h"
@@ -25,6 +26,8 @@ struct ciha_client {
 	struct ciha_error err;
 	char last_request_id[128];
 	int last_attempts;
+	ciha__sigv4_key_cache sigv4_keys;   /* the derived signing key; wiped by ciha_client_free */
+	int send_once;      /* set around a call without idempotency token: one attempt, on a new connection */
 };
 
 /*

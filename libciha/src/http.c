@@ -308,6 +308,7 @@ static void set_options(ciha__http *h, const ciha__http_request *req, ciha__http
 	CURL *c = h->curl;
 	curl_easy_reset(c);   /* keeps live connections, DNS and TLS session caches */
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else

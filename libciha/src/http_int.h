@@ -18,6 +18,7 @@ typedef struct {
 	long timeout_ms;
 	int no_proxy;                /* bypass proxies (IMDS, container endpoint) */
 	const char *ca_bundle;
+	int fresh_connection;        /* not on a kept-alive connection, so curl cannot resend it when that one died */
 } ciha__http_request;
 
 typedef enum {

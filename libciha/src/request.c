@@ -98,7 +98,7 @@ static int sign_request(ciha_sigv4_request **out, const ciha__request *r, const 
 	    (rc = ciha_sigv4_request_add_header(req, "Host", r->host)) == CIHA_OK &&
 	    (rc = ciha_sigv4_request_add_header(req, "Content-Type", CONTENT_TYPE)) == CIHA_OK &&
 	    (rc = ciha_sigv4_request_set_body(req, r->body, r->body_len)) == CIHA_OK)
-		rc = ciha_sigv4_sign(req, &o);
+		rc = ciha__sigv4_sign_cached(req, &o, &r->client->sigv4_keys);
 	if (rc != CIHA_OK) {
 		ciha_sigv4_request_free(req);
 		return rc;
@@ -142,6 +142,7 @@ static void fill_http(ciha__request *r)
 	r->http.connect_timeout_ms = c->connect_timeout_ms;
 	r->http.timeout_ms = c->timeout_ms;
 	r->http.ca_bundle = c->ca_bundle;
+	r->http.fresh_connection = c->send_once;
 }
 
 int ciha__request_prepare(ciha__request *r)
@@ -265,17 +266,6 @@ static int classify(ciha__request *r)
 
 /* ---- the retry decision ---------------------------------------------------------- */
 
-static long scaled_delay(long ms)
-{
-#ifdef CIHA_TESTING
-	/* Tests shrink the waits; the full-jitter draw itself is unchanged. */
-	const char *scale = getenv("CIHA_TEST_BACKOFF_SCALE");
-	if (scale && *scale)
-		return (long)((double)ms * strtod(scale, NULL));
-#endif
-	return ms;
-}
-
 static const char *failure_name(const ciha__request *r)
 {
 	if (r->resp.outcome != CIHA__HTTP_OK)
@@ -290,7 +280,7 @@ static int decide_retry(ciha__request *r, long *delay_ms)
 	int cost;
 	if (r->kind == CIHA__RETRY_NO)
 		return fail(r, "");
-	if (r->attempt >= c->retry.max_attempts)
+	if (r->attempt >= c->retry.max_attempts || c->send_once)
 		return fail(r, r->attempt > 1 ? " (max attempts reached)" : "");
 	if (!(cost = ciha__retry_quota_acquire(&c->quota, r->kind))) {
 		ciha__log(&c->logger, CIHA_LOG_DEBUG, SUBSYSTEM, "%s %s: not retrying %s: retry quota exhausted (%d left)",
@@ -298,7 +288,7 @@ static int decide_retry(ciha__request *r, long *delay_ms)
 		return fail(r, " (not retried: the client's retry quota is exhausted)");
 	}
 	r->last_cost = cost;
-	*delay_ms = scaled_delay(ciha__retry_backoff_ms(r->attempt, ciha__retry_rand01()));
+	*delay_ms = ciha__retry_delay_ms(r->attempt);
 	ciha__log(&c->logger, CIHA_LOG_DEBUG, SUBSYSTEM, "%s %s: attempt %d/%d failed (%s), retrying in %ld ms "
 	          "(quota %d)", r->svc->name, r->action, r->attempt, c->retry.max_attempts, failure_name(r), *delay_ms,
 	          c->quota.capacity);

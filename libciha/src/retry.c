@@ -140,6 +140,18 @@ double ciha__retry_rand01(void)
 	return (double)r / 4294967296.0;
 }
 
+long ciha__retry_delay_ms(int attempt)
+{
+	long ms = ciha__retry_backoff_ms(attempt, ciha__retry_rand01());
+#ifdef CIHA_TESTING
+	/* Tests shrink the waits; the full-jitter draw itself is unchanged. */
+	const char *scale = getenv("CIHA_TEST_BACKOFF_SCALE");
+	if (scale && *scale)
+		ms = (long)((double)ms * strtod(scale, NULL));
+#endif
+	return ms;
+}
+
 /* ---- policy -------------------------------------------------------------- */
 
 static int is_set(const char *s)

@@ -33,6 +33,9 @@ void ciha__retry_quota_release(ciha__retry_quota *q, int last_cost);
 /* Full jitter: rand01 * min(2^(attempt-1), 20) seconds, in ms. attempt is 1-based. */
 long ciha__retry_backoff_ms(int attempt, double rand01);
 double ciha__retry_rand01(void);
+/* The wait before the retry after `attempt`: a full-jitter draw (scaled by
+ * CIHA_TEST_BACKOFF_SCALE in the test build). */
+long ciha__retry_delay_ms(int attempt);
 
 typedef struct {
 	int max_attempts;     /* total attempts including the first */

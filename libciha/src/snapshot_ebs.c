@@ -5,6 +5,7 @@
 #include <string.h>
 #include "alloc_int.h"
 #include "call_int.h"
+#include "log_int.h"
 #include "snapshot_int.h"
 #include "time_int.h"
 
@@ -154,33 +155,125 @@ json_t *ciha__snapshot_tags(const ciha_snapshot_policy *p, const char *source, i
 	return tags;
 }
 
+/* CreateSnapshot's answer lists the snapshot's fields but no tags: set what its tags say. */
+static int ebs_created(ciha__snap *out, const json_t *result, const ciha_snapshot_policy *p, int64_t now)
+{
+	int rc = ebs_fill(out, result);
+	if (rc != CIHA_OK)
+		return rc;
+	out->managed = 1;
+	out->created = now;  /* what its ciha:created tag says */
+	if (!out->policy && !(out->policy = ciha__strdup(p->name))) {
+		ciha__snap_dispose(out);
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	}
+	return CIHA_OK;
+}
+
+/* One CreateSnapshot request: not retried, not even by curl on a reused connection that died. */
+static int ebs_create_once(ciha__snap *out, ciha_client *c, const json_t *params, const ciha_snapshot_policy *p,
+                           int64_t now)
+{
+	json_t *result = NULL;
+	int rc;
+	c->send_once = 1;
+	rc = ciha__call_service(&result, c, ec2(), "CreateSnapshot", params);
+	c->send_once = 0;
+	if (rc == CIHA_OK)
+		rc = ebs_created(out, result, p, now);
+	json_decref(result);
+	return rc;
+}
+
+/* The snapshot an attempt whose answer was lost may have taken: ours, of this volume, at this time. */
+static int ebs_find_taken(ciha__snap *out, int *found, ciha_client *c, const char *volume_id,
+                          const ciha_snapshot_policy *p, int64_t now)
+{
+	ciha__snap *snaps = NULL;
+	size_t n = 0;
+	char when[21];
+	json_t *params;
+	int rc;
+	*found = 0;
+	ciha__time_iso8601((time_t)now, when);
+	params = json_pack("{s:[s], s:[{s:s, s:[s]}, {s:s, s:[s]}, {s:s, s:[s]}]}", "Owner", "self", "Filter",
+	                   "Name", "volume-id", "Value", volume_id, "Name", "tag:" CIHA_SNAPSHOT_TAG_POLICY, "Value",
+	                   p->name, "Name", "tag:" CIHA_SNAPSHOT_TAG_CREATED, "Value", when);
+	if (!params)
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	if ((rc = ebs_describe(&snaps, &n, c, params)) != CIHA_OK)
+		return rc;
+	if (n > 0) {
+		*out = snaps[0];
+		memset(&snaps[0], 0, sizeof(snaps[0]));
+		*found = 1;
+	}
+	while (n)
+		ciha__snap_dispose(&snaps[--n]);
+	ciha__free(snaps);
+	return CIHA_OK;
+}
+
+static ciha__retry_kind retry_kind_of(int code)
+{
+	return code == CIHA_ETHROTTLED ? CIHA__RETRY_THROTTLE : code == CIHA_ETIMEOUT ? CIHA__RETRY_TIMEOUT
+	                                                                              : CIHA__RETRY_TRANSIENT;
+}
+
+/* The failure of the last attempt again, as this thread's and the client's error. */
+static int restore_error(ciha_client *c, const struct ciha_error *e)
+{
+	ciha__error_detail d = { e->service, e->http_status, e->aws_code, e->request_id, e->retryable };
+	return ciha__client_fail(c, ciha__error_raise_detail(e->code, &d, "%s", e->message ? e->message : ""));
+}
+
+/*
+ * CreateSnapshot has no idempotency token: retrying after an answer lost on the
+ * way back (timeout, reset, 5xx) would take a second snapshot. So each attempt
+ * is sent once, and after a retryable failure the volume's snapshots are
+ * searched for the one that attempt may have taken (its ciha:created is `now`)
+ * before anything is sent again.
+ */
 static int ebs_create(ciha__snap *out, ciha_client *c, const ciha__target *t, const ciha_snapshot_policy *p,
                       int64_t now)
 {
 	char description[256];
 	json_t *tags = ciha__snapshot_tags(p, t->id, now, "Key", "Value");
-	json_t *params, *result = NULL;
-	int rc;
+	json_t *params;
+	struct ciha_error failure = { CIHA_OK, NULL, NULL, NULL, NULL, 0, 0 };
+	int attempt, rc, found = 0;
 	snprintf(description, sizeof(description), "libciha policy %s: %s", p->name, t->id);
 	params = tags ? json_pack("{s:s, s:s, s:[{s:s, s:o}]}", "VolumeId", t->id, "Description", description,
 	                          "TagSpecification", "ResourceType", "snapshot", "Tag", tags) : NULL;
 	if (!params)
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
-	rc = ciha__call_service(&result, c, ec2(), "CreateSnapshot", params);
-	json_decref(params);
-	if (rc != CIHA_OK)
-		return rc;
-	/* CreateSnapshot answers with the snapshot's fields but no tags: set what we know. */
-	rc = ebs_fill(out, result);
-	json_decref(result);
-	if (rc == CIHA_OK) {
-		out->managed = 1;
-		out->created = now;  /* what its ciha:created tag says */
-		if (!out->policy && !(out->policy = ciha__strdup(p->name))) {
-			ciha__snap_dispose(out);
-			rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	for (attempt = 1;; attempt++) {
+		rc = ebs_create_once(out, c, params, p, now);
+		if (rc == CIHA_OK || !c->err.retryable)
+			break;
+		ciha__error_copy(&failure, &c->err);
+		if ((rc = ebs_find_taken(out, &found, c, t->id, p, now)) != CIHA_OK) {
+			rc = ciha__client_fail(c, ciha__error_raise(failure.code, "CreateSnapshot of %s failed (%s) and whether "
+			                       "it took a snapshot is unknown: %s", t->id, failure.message ? failure.message : "",
+			                       ciha_error_message(ciha_error_last())));
+			break;
 		}
+		if (found)
+			break;
+		if (attempt >= c->retry.max_attempts || !ciha__retry_quota_acquire(&c->quota, retry_kind_of(failure.code))) {
+			rc = restore_error(c, &failure);
+			break;
+		}
+		ciha__log(&c->logger, CIHA_LOG_INFO, "snapshot", "CreateSnapshot of %s failed (%s) and took no snapshot; "
+		          "retrying", t->id, failure.message ? failure.message : "");
+		ciha__sleep_ms(ciha__retry_delay_ms(attempt));
 	}
+	if (found)
+		ciha__log(&c->logger, CIHA_LOG_INFO, "snapshot", "CreateSnapshot of %s failed (%s) but took %s; not "
+		          "sent again", t->id, failure.message ? failure.message : "", out->id);
+	c->last_attempts = attempt;
+	ciha__error_reset(&failure);
+	json_decref(params);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "alloc_int.h"
 #include "call_int.h"
+#include "log_int.h"
 #include "snapshot_int.h"
 #include "time_int.h"
 
@@ -160,6 +161,36 @@ static void rds_snapshot_identifier(char *out, size_t size, const char *policy, 
 	out[o] = '\0';
 }
 
+/* The identifier is deterministic, so a create retried after its answer was lost
+ * meets the snapshot the first attempt took: ours (this policy, this source,
+ * this time) is that snapshot; anything else keeps the AlreadyExists error. */
+static int rds_adopt_existing(ciha__snap *out, ciha_client *c, const ciha__target *t, const ciha_snapshot_policy *p,
+                              int64_t now, const rds_shape *shape, const char *id)
+{
+	struct ciha_error exists = { CIHA_OK, NULL, NULL, NULL, NULL, 0, 0 };
+	ciha__snap *found = NULL;
+	size_t n = 0;
+	json_t *params = json_pack("{s:s}", shape->id_member, id);
+	int rc, ours;
+	ciha__error_copy(&exists, &c->err);
+	rc = params ? rds_describe(&found, &n, c, shape, params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+	ours = rc == CIHA_OK && n == 1 && found[0].managed && found[0].policy && strcmp(found[0].policy, p->name) == 0 &&
+	       strcmp(found[0].target, t->id) == 0 && found[0].created == now;
+	if (ours) {
+		*out = found[0];
+		memset(&found[0], 0, sizeof(found[0]));
+		ciha__error_reset(&c->err);
+		ciha__log(&c->logger, CIHA_LOG_INFO, "snapshot", "%s %s: %s already exists and is this run's: a retried "
+		          "create whose first answer was lost", shape->create, t->id, id);
+	} else {
+		ciha__error_detail d = { exists.service, exists.http_status, exists.aws_code, exists.request_id, 0 };
+		rc = ciha__client_fail(c, ciha__error_raise_detail(exists.code, &d, "%s", exists.message ? exists.message : ""));
+	}
+	snaps_free(found, n);
+	ciha__error_reset(&exists);
+	return rc;
+}
+
 static int rds_create_shape(ciha__snap *out, ciha_client *c, const ciha__target *t, const ciha_snapshot_policy *p,
                             int64_t now, const rds_shape *shape)
 {
@@ -173,6 +204,8 @@ static int rds_create_shape(ciha__snap *out, ciha_client *c, const ciha__target 
 		return ciha__error_raise(CIHA_ENOMEM, "out of memory");
 	rc = ciha__call_service(&result, c, ciha__service_find("rds"), shape->create, params);
 	json_decref(params);
+	if (rc == CIHA_EEXISTS)
+		return rds_adopt_existing(out, c, t, p, now, shape, id);
 	if (rc != CIHA_OK)
 		return rc;
 	rc = rds_fill(out, json_object_get(result, shape->create_result), shape);

@@ -11,7 +11,8 @@ from a script given with --script or changed at run time:
   GET  /__proxy/log      JSON list of {time, method, path, action, fault, status}
   POST /__proxy/reset    forget the script and the log
 
-A fault is a kind name or an object {"kind": name, ...options}:
+A fault is a kind name or an object {"kind": name, ...options}; a scripted fault
+with "action": NAME waits for a request of that action (others pass meanwhile):
   pass                   forward untouched
   throttling             400 query <ErrorResponse> Code Throttling
   ec2_throttle           503 EC2 <Response><Errors> Code RequestLimitExceeded
@@ -100,11 +101,13 @@ class FaultState:
             self.log = []
             self.replies = {}
 
-    def next_fault(self):
+    def next_fault(self, action):
         with self.lock:
             self.last_activity = time.monotonic()
-            if self.queue:
+            if self.queue and self.queue[0].get("action", action) == action:
                 return self.queue.pop(0)
+            if self.queue:
+                return {"kind": "pass"}
             if self.rate and self.rng.random() < self.rate[0]:
                 return dict(self.rng.choice(self.rate[1]))
             return {"kind": "pass"}
@@ -189,8 +192,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.control(body)
             return
         state = self.server.state
-        fault = state.next_fault()
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        fault = state.next_fault((form.get("Action") or [""])[0])
         token = (form.get("ClientRequestToken") or form.get("ClientToken") or [None])[0]
         entry = {"time": time.time(), "method": self.command, "path": self.path,
                  "action": (form.get("Action") or [""])[0], "fault": fault["kind"], "status": None,
@@ -257,6 +260,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.server.stopping.wait(float(fault.get("seconds", 1)))
         if kind in ("reset_after_forward", "timeout_after_forward"):
             status, _, _, _ = self.fetch(body, entry)
+            entry["status"] = status   # the log shows it while the answer is still held back
             if kind == "timeout_after_forward":
                 self.server.stopping.wait(float(fault.get("seconds", 5)))
                 self.close_connection = True

@@ -58,6 +58,7 @@ struct canon_header {
 /* What one signing pass needs besides the request. */
 struct signing {
 	const ciha_sigv4_options *opts;
+	ciha__sigv4_key_cache *cache; /* derived keys kept by the caller, or NULL */
 	char amz_date[AMZ_DATE_LEN + 1];
 	char scope[256];
 	const char *skip_header;      /* lower-case name left out of signing, or NULL */
@@ -653,12 +654,24 @@ static char *canonical_request(const ciha_sigv4_request *req, const struct signi
 	return ciha__buf_detach(&b);
 }
 
+/* Four lines joined by '\n' (cheaper than a printf on every request). */
+static void put_lines(ciha__buf *out, const char *l1, const char *l2, const char *l3, const char *l4)
+{
+	ciha__buf_puts(out, l1);
+	ciha__buf_putc(out, '\n');
+	ciha__buf_puts(out, l2);
+	ciha__buf_putc(out, '\n');
+	ciha__buf_puts(out, l3);
+	ciha__buf_putc(out, '\n');
+	ciha__buf_puts(out, l4);
+}
+
 static char *string_to_sign(const struct signing *s, const char *canonical)
 {
 	ciha__buf b = CIHA__BUF_INIT;
 	char hash[65];
 	ciha__sha256_hex(canonical, strlen(canonical), hash);
-	ciha__buf_printf(&b, "%s\n%s\n%s\n%s", ALGORITHM, s->amz_date, s->scope, hash);
+	put_lines(&b, ALGORITHM, s->amz_date, s->scope, hash);
 	return ciha__buf_detach(&b);
 }
 
@@ -684,11 +697,66 @@ static int derive_signing_key(const struct signing *s, unsigned char key[32])
 	return 1;
 }
 
+/* ---- the signing key cache ---------------------------------------------------- */
+
+void ciha__sigv4_key_cache_init(ciha__sigv4_key_cache *cache)
+{
+	memset(cache, 0, sizeof *cache);
+}
+
+void ciha__sigv4_key_cache_wipe(ciha__sigv4_key_cache *cache)
+{
+	OPENSSL_cleanse(cache, sizeof *cache);
+	cache->valid = 0;
+}
+
+static int cache_fits(const struct signing *s)
+{
+	const ciha__sigv4_key_cache *c = s->cache;
+	return strlen(s->opts->region) < sizeof c->region && strlen(s->opts->service) < sizeof c->service;
+}
+
+static int cache_holds(const struct signing *s, const unsigned char secret_hash[32])
+{
+	const ciha__sigv4_key_cache *c = s->cache;
+	return c->valid && memcmp(c->secret_hash, secret_hash, 32) == 0 && strncmp(c->date, s->amz_date, 8) == 0 &&
+	       strcmp(c->region, s->opts->region) == 0 && strcmp(c->service, s->opts->service) == 0;
+}
+
+static void cache_store(const struct signing *s, const unsigned char secret_hash[32], const unsigned char key[32])
+{
+	ciha__sigv4_key_cache *c = s->cache;
+	ciha__sigv4_key_cache_wipe(c);
+	memcpy(c->secret_hash, secret_hash, 32);
+	memcpy(c->date, s->amz_date, 8);
+	strcpy(c->region, s->opts->region);
+	strcpy(c->service, s->opts->service);
+	memcpy(c->key, key, 32);
+	c->valid = 1;
+}
+
+/* The derived key, from the cache when it holds this secret, day and scope. */
+static int signing_key(const struct signing *s, unsigned char key[32])
+{
+	const char *secret = s->opts->secret_access_key;
+	unsigned char secret_hash[32];
+	int ok = 1;
+	if (!s->cache || !cache_fits(s))
+		return derive_signing_key(s, key);
+	ciha__sha256(secret, strlen(secret), secret_hash);
+	if (cache_holds(s, secret_hash))
+		memcpy(key, s->cache->key, 32);
+	else if ((ok = derive_signing_key(s, key)) != 0)
+		cache_store(s, secret_hash, key);
+	OPENSSL_cleanse(secret_hash, sizeof secret_hash);
+	return ok;
+}
+
 static char *hex_signature(const struct signing *s, const char *sts)
 {
 	unsigned char key[32], mac[32];
 	char *hex;
-	if (!derive_signing_key(s, key))
+	if (!signing_key(s, key))
 		return NULL;
 	ciha__hmac_sha256(key, sizeof key, sts, strlen(sts), mac);
 	OPENSSL_cleanse(key, sizeof key);
@@ -791,8 +859,14 @@ static ciha_result add_authorization(ciha_sigv4_request *req, const struct signi
 {
 	ciha__buf b = CIHA__BUF_INIT;
 	ciha_result rc;
-	ciha__buf_printf(&b, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s", ALGORITHM,
-	                 s->opts->access_key_id, s->scope, ciha__buf_cstr(&s->signed_headers), req->signature);
+	ciha__buf_puts(&b, ALGORITHM " Credential=");
+	ciha__buf_puts(&b, s->opts->access_key_id);
+	ciha__buf_putc(&b, '/');
+	ciha__buf_puts(&b, s->scope);
+	ciha__buf_puts(&b, ", SignedHeaders=");
+	ciha__buf_puts(&b, ciha__buf_cstr(&s->signed_headers));
+	ciha__buf_puts(&b, ", Signature=");
+	ciha__buf_puts(&b, req->signature);
 	rc = !b.failed ? ciha_sigv4_request_add_header(req, "Authorization", b.ptr) : oom();
 	if (b.ptr)
 		OPENSSL_cleanse(b.ptr, b.len);
@@ -800,13 +874,15 @@ static ciha_result add_authorization(ciha_sigv4_request *req, const struct signi
 	return rc;
 }
 
-CIHA_EXTERN(ciha_result) ciha_sigv4_sign(ciha_sigv4_request *req, const ciha_sigv4_options *opts)
+static ciha_result sign_request(ciha_sigv4_request *req, const ciha_sigv4_options *opts,
+                                ciha__sigv4_key_cache *cache)
 {
 	struct signing s;
 	ciha_result rc = check_inputs(req, opts);
 	if (rc != CIHA_OK)
 		return rc;
 	signing_init(&s, opts);
+	s.cache = cache;
 	remove_headers_named(req, "Authorization");
 	rc = signing_set_time(&s, ciha_sigv4_request_header(req, "X-Amz-Date"));
 	if (rc == CIHA_OK)
@@ -822,6 +898,17 @@ CIHA_EXTERN(ciha_result) ciha_sigv4_sign(ciha_sigv4_request *req, const ciha_sig
 		rc = add_authorization(req, &s);
 	signing_dispose(&s);
 	return rc;
+}
+
+CIHA_EXTERN(ciha_result) ciha_sigv4_sign(ciha_sigv4_request *req, const ciha_sigv4_options *opts)
+{
+	return sign_request(req, opts, NULL);
+}
+
+ciha_result ciha__sigv4_sign_cached(ciha_sigv4_request *req, const ciha_sigv4_options *opts,
+                                    ciha__sigv4_key_cache *cache)
+{
+	return sign_request(req, opts, cache);
 }
 
 /* ---- presigning ---------------------------------------------------------- */

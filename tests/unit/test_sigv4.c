@@ -810,6 +810,57 @@ static void test_sigv4__body_can_be_replaced_and_cleared(void)
 	ciha_sigv4_request_free(req);
 }
 
+static int holds_bytes(const void *hay, size_t n, const void *needle, size_t m)
+{
+	size_t i;
+	for (i = 0; i + m <= n; i++)
+		if (memcmp((const char *)hay + i, needle, m) == 0)
+			return 1;
+	return 0;
+}
+
+/* One signature through the cache and one without, on identical requests. */
+static void check_cached_signature(ciha__sigv4_key_cache *cache, const ciha_sigv4_options *o, const char *what)
+{
+	ciha_sigv4_request *plain = typical_query_request(), *cached = typical_query_request();
+	CHECK_INT(ciha_sigv4_sign(plain, o), CIHA_OK);
+	CHECK_INT(ciha__sigv4_sign_cached(cached, o, cache), CIHA_OK);
+	CHECK_MSG(ciha_sigv4_request_signature(plain) && ciha_sigv4_request_signature(cached) &&
+	          strcmp(ciha_sigv4_request_signature(plain), ciha_sigv4_request_signature(cached)) == 0,
+	          "cached signature differs: %s", what);
+	ciha_sigv4_request_free(plain);
+	ciha_sigv4_request_free(cached);
+}
+
+static void test_sigv4__key_cache_signs_like_the_uncached_signer(void)
+{
+	static const unsigned char zero[32];
+	ciha__sigv4_key_cache cache;
+	ciha_sigv4_options o;
+	ciha__sigv4_key_cache_init(&cache);
+	suite_options(&o);
+	o.when = 1735689600;                       /* 2025-01-01 */
+	check_cached_signature(&cache, &o, "first use");
+	CHECK(cache.valid);
+	CHECK(!holds_bytes(&cache, sizeof cache, o.secret_access_key, strlen(o.secret_access_key)));
+	o.when += 3600;
+	check_cached_signature(&cache, &o, "same day, later");
+	o.when += 86400;
+	check_cached_signature(&cache, &o, "next day");
+	o.region = "eu-west-1";
+	check_cached_signature(&cache, &o, "other region");
+	o.service = "monitoring";
+	check_cached_signature(&cache, &o, "other service");
+	o.secret_access_key = "a/rotated/secret/key/EXAMPLEKEY000000000";
+	check_cached_signature(&cache, &o, "rotated secret");
+	suite_options(&o);
+	o.when = 1735689600;
+	check_cached_signature(&cache, &o, "back to the first secret");
+	ciha__sigv4_key_cache_wipe(&cache);
+	CHECK(!cache.valid);
+	CHECK(memcmp(cache.key, zero, sizeof zero) == 0);
+}
+
 int main(void)
 {
 	run_official_suites();
@@ -829,6 +880,7 @@ int main(void)
 	RUN(test_sigv4__query_canonicalisation);
 	RUN(test_sigv4__presign_appends_parameters);
 	RUN(test_sigv4__body_can_be_replaced_and_cleared);
+	RUN(test_sigv4__key_cache_signs_like_the_uncached_signer);
 	ciha_error_clear();
 	CHECK_CASE("no library allocations left", ciha__alloc_outstanding() == 0);
 	return CHECK_DONE("test_sigv4");

@@ -23,7 +23,7 @@ export PYTHONPATH LD_LIBRARY_PATH PYTHONDONTWRITEBYTECODE CIHA_EXAMPLES
 san=$(ldd "$builddir/libciha/.libs/libciha.so" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')
 if [ -n "$san" ]; then
 	LD_PRELOAD="$san${LD_PRELOAD:+ $LD_PRELOAD}"
-	ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"  # the interpreter and its children are not ours to leak-check; later options win
 	export LD_PRELOAD ASAN_OPTIONS
 fi
 exec "$py" "$srcdir/bindings/python/tests/runner.py" "$srcdir/bindings/python/tests"

@@ -1,4 +1,5 @@
 /* xml.c: a small read-only XML tree over expat, hardened against hostile input. */
+#include <stddef.h>
 #include <string.h>
 #include <expat.h>
 #include "ciha/common.h"
@@ -12,14 +13,82 @@
 
 typedef enum { PARSE_OK = 0, PARSE_NOMEM, PARSE_TOO_DEEP, PARSE_DOCTYPE } parse_failure;
 
+/* Every node, name, text and child array of a document comes from its arena:
+ * a list of chunks, each twice the size of the one before, freed together. */
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	unsigned char data[];
+} chunk;
+
+/* The root node comes first so that the document is found from it. */
+typedef struct {
+	ciha__xml_node root;
+	chunk *chunks;
+} document;
+
+#define ARENA_ALIGN sizeof(void *)   /* nodes and child arrays hold pointers and sizes only */
+#define ARENA_FIRST_CHUNK 4096
+
 typedef struct {
 	XML_Parser parser;
-	ciha__xml_node *root;
+	document *doc;
 	ciha__xml_node *current;
-	ciha__buf text[XML_MAX_DEPTH + 1]; /* character data of each open element */
 	int depth;
 	parse_failure failure;
+	ciha__buf text;                     /* character data of the open elements, innermost last */
+	ciha__xml_node **pending;           /* children of the open elements, innermost last */
+	size_t npending, cap_pending;
+	size_t text_start[XML_MAX_DEPTH + 1];
+	size_t pending_start[XML_MAX_DEPTH + 1];
 } parse_ctx;
+
+static char empty_text[1];
+
+static void *arena_alloc(document *doc, size_t n)
+{
+	chunk *c = doc->chunks;
+	size_t size = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	if (!c || c->cap - c->used < size) {
+		size_t cap = c ? 2 * c->cap : ARENA_FIRST_CHUNK;
+		chunk *grown;
+		while (cap < size)
+			cap *= 2;
+		grown = ciha__malloc(sizeof(chunk) + cap);
+		if (!grown)
+			return NULL;
+		grown->next = c;
+		grown->used = 0;
+		grown->cap = cap;
+		doc->chunks = c = grown;
+	}
+	c->used += size;
+	return c->data + c->used - size;
+}
+
+static char *arena_strndup(document *doc, const char *s, size_t n)
+{
+	char *copy;
+	if (n == 0)
+		return empty_text;
+	copy = arena_alloc(doc, n + 1);
+	if (copy) {
+		memcpy(copy, s, n);
+		copy[n] = '\0';
+	}
+	return copy;
+}
+
+static void document_free(document *doc)
+{
+	chunk *c = doc->chunks;
+	while (c) {
+		chunk *next = c->next;
+		ciha__free(c);
+		c = next;
+	}
+	ciha__free(doc);
+}
 
 static void stop(parse_ctx *ctx, parse_failure why)
 {
@@ -38,27 +107,31 @@ static const char *local_name(const char *name)
 	return sep ? sep + 1 : name;
 }
 
-static int append_child(ciha__xml_node *parent, ciha__xml_node *child)
+static int push_pending(parse_ctx *ctx, ciha__xml_node *n)
 {
-	ciha__xml_node **grown = ciha__realloc(parent->children, (parent->nchildren + 1) * sizeof(*grown));
-	if (!grown)
-		return -1;
-	parent->children = grown;
-	parent->children[parent->nchildren++] = child;
-	child->parent = parent;
+	if (ctx->npending == ctx->cap_pending) {
+		size_t cap = ctx->cap_pending ? 2 * ctx->cap_pending : 64;
+		ciha__xml_node **grown = ciha__realloc(ctx->pending, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		ctx->pending = grown;
+		ctx->cap_pending = cap;
+	}
+	ctx->pending[ctx->npending++] = n;
 	return 0;
 }
 
-static ciha__xml_node *node_new(const char *name)
+static ciha__xml_node *node_new(parse_ctx *ctx, const char *name)
 {
-	ciha__xml_node *n = ciha__calloc(1, sizeof(*n));
+	size_t len = strlen(name);
+	ciha__xml_node *n = ctx->current ? arena_alloc(ctx->doc, sizeof(*n)) : &ctx->doc->root;
 	if (!n)
 		return NULL;
-	n->name = ciha__strdup(name);
-	if (!n->name) {
-		ciha__free(n);
+	memset(n, 0, sizeof(*n));
+	n->name = arena_strndup(ctx->doc, name, len);
+	n->parent = ctx->current;
+	if (!n->name || (ctx->current && push_pending(ctx, n) != 0))
 		return NULL;
-	}
 	return n;
 }
 
@@ -73,35 +146,41 @@ static void XMLCALL on_start(void *data, const XML_Char *name, const XML_Char **
 		stop(ctx, PARSE_TOO_DEEP);
 		return;
 	}
-	n = node_new(local_name(name));
-	if (!n) {
+	if (!(n = node_new(ctx, local_name(name)))) {
 		stop(ctx, PARSE_NOMEM);
 		return;
 	}
-	if (ctx->current) {
-		if (append_child(ctx->current, n) != 0) {
-			ciha__xml_free(n);
-			stop(ctx, PARSE_NOMEM);
-			return;
-		}
-	} else {
-		ctx->root = n;
-	}
 	ctx->current = n;
 	ctx->depth++;
-	ciha__buf_clear(&ctx->text[ctx->depth]);
+	ctx->text_start[ctx->depth] = ctx->text.len;
+	ctx->pending_start[ctx->depth] = ctx->npending;
+}
+
+/* The closing element takes its text and its children out of the stacks. */
+static int finish_node(parse_ctx *ctx, ciha__xml_node *n)
+{
+	size_t text_at = ctx->text_start[ctx->depth], first = ctx->pending_start[ctx->depth];
+	n->text = arena_strndup(ctx->doc, ctx->text.ptr ? ctx->text.ptr + text_at : "", ctx->text.len - text_at);
+	n->nchildren = ctx->npending - first;
+	if (n->nchildren) {
+		n->children = arena_alloc(ctx->doc, n->nchildren * sizeof(*n->children));
+		if (n->children)
+			memcpy(n->children, ctx->pending + first, n->nchildren * sizeof(*n->children));
+	}
+	ctx->text.len = text_at;
+	if (ctx->text.ptr)
+		ctx->text.ptr[text_at] = '\0';
+	ctx->npending = first;
+	return n->text && (!n->nchildren || n->children) && !ctx->text.failed ? 0 : -1;
 }
 
 static void XMLCALL on_end(void *data, const XML_Char *name)
 {
 	parse_ctx *ctx = data;
-	ciha__buf *text;
 	(void)name;
 	if (ctx->failure != PARSE_OK || !ctx->current)
 		return;
-	text = &ctx->text[ctx->depth];
-	ctx->current->text = ciha__strndup(ciha__buf_cstr(text), text->len);
-	if (!ctx->current->text || text->failed) {
+	if (finish_node(ctx, ctx->current) != 0) {
 		stop(ctx, PARSE_NOMEM);
 		return;
 	}
@@ -113,7 +192,7 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
 {
 	parse_ctx *ctx = data;
 	if (ctx->failure == PARSE_OK && ctx->depth > 0)
-		ciha__buf_put(&ctx->text[ctx->depth], s, (size_t)len);
+		ciha__buf_put(&ctx->text, s, (size_t)len);
 }
 
 /* AWS never sends a DTD; refusing it rules out entity-expansion bombs and external entities. */
@@ -158,57 +237,60 @@ static int raise_parse_error(const parse_ctx *ctx)
 
 static void ctx_dispose(parse_ctx *ctx)
 {
-	for (int i = 0; i <= XML_MAX_DEPTH; i++)
-		ciha__buf_dispose(&ctx->text[i]);
+	ciha__buf_dispose(&ctx->text);
+	ciha__free(ctx->pending);
 	if (ctx->parser)
 		XML_ParserFree(ctx->parser);
 }
 
-int ciha__xml_parse(ciha__xml_node **out, const char *data, size_t len)
+static int ctx_init(parse_ctx *ctx)
 {
-	parse_ctx *ctx;
-	int rc = CIHA_OK;
-
-	*out = NULL;
-	if (len > (size_t)0x7fffffff)
-		return ciha__error_raise(CIHA_EINVAL, "XML document too large");
-	ctx = ciha__calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory parsing XML");
-	ctx->parser = XML_ParserCreateNS(NULL, NS_SEPARATOR);
-	if (!ctx->parser) {
-		ciha__free(ctx);
-		return ciha__error_raise(CIHA_ENOMEM, "out of memory parsing XML");
-	}
+	ctx->doc = ciha__calloc(1, sizeof(*ctx->doc));
+	ctx->parser = ctx->doc ? XML_ParserCreateNS(NULL, NS_SEPARATOR) : NULL;
+	if (!ctx->parser)
+		return -1;
 	XML_SetUserData(ctx->parser, ctx);
 	XML_SetElementHandler(ctx->parser, on_start, on_end);
 	XML_SetCharacterDataHandler(ctx->parser, on_text);
 	XML_SetStartDoctypeDeclHandler(ctx->parser, on_doctype);
 	XML_SetEntityDeclHandler(ctx->parser, on_entity_decl);
-	if (XML_Parse(ctx->parser, data ? data : "", (int)len, XML_TRUE) != XML_STATUS_OK ||
-	    ctx->failure != PARSE_OK)
-		rc = raise_parse_error(ctx);
-	else if (!ctx->root)
+	return 0;
+}
+
+int ciha__xml_parse(ciha__xml_node **out, const char *data, size_t len)
+{
+	/* On the stack and not zeroed whole: the per-depth offsets are written
+	 * when an element opens, before they are read. */
+	parse_ctx ctx;
+	int rc = CIHA_OK;
+
+	*out = NULL;
+	if (len > (size_t)0x7fffffff)
+		return ciha__error_raise(CIHA_EINVAL, "XML document too large");
+	memset(&ctx, 0, offsetof(parse_ctx, text_start));
+	if (ctx_init(&ctx) != 0) {
+		if (ctx.doc)
+			document_free(ctx.doc);
+		ctx_dispose(&ctx);
+		return ciha__error_raise(CIHA_ENOMEM, "out of memory parsing XML");
+	}
+	if (XML_Parse(ctx.parser, data ? data : "", (int)len, XML_TRUE) != XML_STATUS_OK || ctx.failure != PARSE_OK)
+		rc = raise_parse_error(&ctx);
+	else if (!ctx.doc->root.name)
 		rc = ciha__error_raise(CIHA_EINVAL, "malformed XML at line 1 column 1: no element found");
 	if (rc == CIHA_OK)
-		*out = ctx->root;
+		*out = &ctx.doc->root;
 	else
-		ciha__xml_free(ctx->root);
-	ctx_dispose(ctx);
-	ciha__free(ctx);
+		document_free(ctx.doc);
+	ctx_dispose(&ctx);
 	return rc;
 }
 
+/* Frees the whole document; only a root (a node without parent) owns one. */
 void ciha__xml_free(ciha__xml_node *n)
 {
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->nchildren; i++)
-		ciha__xml_free(n->children[i]);
-	ciha__free(n->children);
-	ciha__free(n->name);
-	ciha__free(n->text);
-	ciha__free(n);
+	if (n && !n->parent)
+		document_free((document *)n);
 }
 
 const ciha__xml_node *ciha__xml_child(const ciha__xml_node *n, const char *name)

@@ -16,6 +16,8 @@ typedef struct ciha__xml_node {
 /* Returns CIHA_OK and a new tree, CIHA_EINVAL (raised, with line/column) on
  * malformed input, CIHA_ENOMEM. Depth is limited (256) against hostile input. */
 int ciha__xml_parse(ciha__xml_node **out, const char *data, size_t len);
+/* Frees the tree ciha__xml_parse returned (one allocation arena per document);
+ * NULL and subtrees (nodes with a parent) are left alone. */
 void ciha__xml_free(ciha__xml_node *n);
 /* First child with this local name, or NULL. */
 const ciha__xml_node *ciha__xml_child(const ciha__xml_node *n, const char *name);

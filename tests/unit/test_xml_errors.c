@@ -232,11 +232,49 @@ static void test_errors__dispose_is_idempotent(void)
 	CHECK(e.code == NULL);
 }
 
+/* Text is the element's own character data, also around children; many
+ * children and a large document fill several arena chunks; a subtree is
+ * owned by its document, so freeing it alone does nothing. */
+static void test_xml__mixed_text_many_children_and_subtrees(void)
+{
+	ciha__buf big = CIHA__BUF_INIT;
+	ciha__xml_node *root = NULL;
+	const char *mixed = "<a>one <b>x<c/>y</b> two</a>";
+	char expect[32];
+	CHECK_INT(ciha__xml_parse(&root, mixed, strlen(mixed)), CIHA_OK);
+	if (root) {
+		CHECK_STR(root->text, "one  two");
+		CHECK_STR(ciha__xml_path_text(root, "b"), "xy");
+		CHECK_STR(ciha__xml_path_text(root, "b/c"), "");
+		ciha__xml_free(root->children[0]);
+		CHECK_STR(ciha__xml_path_text(root, "b"), "xy");
+		ciha__xml_free(root);
+	}
+	ciha__buf_puts(&big, "<set>");
+	for (int i = 0; i < 5000; i++)
+		ciha__buf_printf(&big, "<item><id>i-%04d</id><tags><t>k</t><t>v%d</t></tags></item>", i, i);
+	ciha__buf_puts(&big, "</set>");
+	CHECK_INT(ciha__xml_parse(&root, big.ptr, big.len), CIHA_OK);
+	if (root) {
+		CHECK_INT(root->nchildren, 5000);
+		CHECK_STR(root->text, "");
+		for (int i = 0; i < 5000; i += 999) {
+			snprintf(expect, sizeof(expect), "i-%04d", i);
+			CHECK_STR(ciha__xml_path_text(root->children[i], "id"), expect);
+			CHECK(root->children[i]->parent == root);
+			CHECK_INT(ciha__xml_child(root->children[i], "tags")->nchildren, 2);
+		}
+		ciha__xml_free(root);
+	}
+	ciha__buf_dispose(&big);
+}
+
 int main(void)
 {
 	RUN(test_xml__tree_and_namespaces);
 	RUN(test_xml__malformed_reports_position);
 	RUN(test_xml__deep_nesting_rejected);
+	RUN(test_xml__mixed_text_many_children_and_subtrees);
 	RUN(test_xml__entity_expansion_refused);
 	RUN(test_xml__result_node_query);
 	RUN(test_xml__result_node_ec2);

@@ -255,6 +255,64 @@ static void say_outcome(const char *flow, int run, int rc, ciha_client *c)
 		        ciha_error_message(ciha_client_error(c)));
 }
 
+/* ---- the runs ----------------------------------------------------------------------------- */
+
+/* One flow: a step run at `run` on a client (the reference's or a faulted one), the state it leaves
+ * in the client's region (comparable between the regions), and the invariants after a faulted run. */
+typedef struct {
+	flow_figures *figures;
+	int (*step)(ciha_client *c, int run);
+	char *(*state)(ciha_client *c);
+	void (*check)(int run, int rc, const json_t *log, const char *reference_state);
+	const char *run0_script;   /* run 0's faults (lost answers), NULL: random like the others */
+} flow;
+
+static void fault_free_rerun(const flow *f, ciha_client *c, int run, const char *reference_state)
+{
+	char *state;
+	int rc;
+	proxy_faults("[]");
+	rc = f->step(c, run);
+	CHECK_MSG(rc == CIHA_OK, "%s: fault-free re-run %d: %s", f->figures->flow, run,
+	          ciha_error_message(ciha_client_error(c)));
+	state = f->state(faulted_direct);
+	if (strcmp(state, reference_state) != 0)
+		violation("%s run %d did not converge:\n%s\n--- reference:\n%s", f->figures->flow, run, state, reference_state);
+	else
+		f->figures->converged++;
+	free(state);
+}
+
+static void run_flow(const flow *f, int runs, int flow_id)
+{
+	int run;
+	for (run = 0; run < runs; run++) {
+		ciha_client *c = faulted_client(run);
+		char *reference_state;
+		json_t *log;
+		int rc = f->step(reference, run);
+		CHECK_MSG(rc == CIHA_OK, "%s: reference run %d: %s", f->figures->flow, run,
+		          ciha_error_message(ciha_client_error(reference)));
+		reference_state = f->state(reference);
+		if (run == 0 && f->run0_script)
+			proxy_faults(f->run0_script);
+		else
+			proxy_random_faults(run, flow_id);
+		rc = f->step(c, run);
+		say_outcome(f->figures->flow, run, rc, c);
+		log = account_run(f->figures);
+		f->figures->runs++;
+		f->check(run, rc, log, reference_state);
+		json_decref(log);
+		if (rc != CIHA_OK) {
+			f->figures->failed++;
+			fault_free_rerun(f, c, run, reference_state);
+		}
+		free(reference_state);
+		ciha_client_free(c);
+	}
+}
+
 /* ---- (a) snapshots ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -521,22 +579,6 @@ static void check_snapshot_invariants(int run, int rc, const char *reference_sta
 	free(state);
 }
 
-/* A failed run, re-run without faults at the same time, ends exactly like the reference. */
-static void check_snapshot_converges(ciha_client *c, const ciha_snapshot_policy *p, int run, const char *reference_state)
-{
-	char *state;
-	int rc;
-	proxy_faults("[]");
-	rc = snapshot_run(c, &faulted_targets, p, run);
-	CHECK_MSG(rc == CIHA_OK, "fault-free re-run %d: %s", run, ciha_error_message(ciha_client_error(c)));
-	state = our_snapshots(faulted_direct, &faulted_targets);
-	if (strcmp(state, reference_state) != 0)
-		violation("snapshot run %d did not converge:\n%s--- reference:\n%s", run, state, reference_state);
-	else
-		snapshot_figures.converged++;
-	free(state);
-}
-
 /* Run 0 loses the answers of both creates after moto made the snapshots: EC2 CreateSnapshot has no
  * idempotency token, and RDS answers the retry with DBSnapshotAlreadyExists. */
 static const char lost_create_answers[] =
@@ -544,48 +586,48 @@ static const char lost_create_answers[] =
 	" {\"kind\": \"reset_after_forward\", \"action\": \"CreateSnapshot\"},"
 	" {\"kind\": \"reset_after_forward\", \"action\": \"CreateDBSnapshot\"}]";
 
+static ciha_snapshot_policy *policy;
+
+static const targets *targets_of(ciha_client *c)
+{
+	return c == reference ? &reference_targets : &faulted_targets;
+}
+
+static int snapshot_step(ciha_client *c, int run)
+{
+	return snapshot_run(c, targets_of(c), policy, run);
+}
+
+static char *snapshot_state(ciha_client *c)
+{
+	return our_snapshots(c, targets_of(c));
+}
+
+static void check_snapshot_run(int run, int rc, const json_t *log, const char *reference_state)
+{
+	char *expected = expected_snapshots(run);
+	CHECK_STR(reference_state, expected);   /* the fault-free run does what the planner promises */
+	free(expected);
+	if (run == 0 && getenv("CIHA_FAULT_DEBUG")) {
+		char *dump = json_dumps(log, JSON_INDENT(1));
+		fprintf(stderr, "%s\n", dump);
+		free(dump);
+	}
+	if (run == 0) {
+		CHECK_INT(upstream_successes(log, "CreateSnapshot"), VOLUMES);   /* once per volume */
+		CHECK_INT(upstream_successes(log, "CreateDBSnapshot"), 1);
+	}
+	check_snapshot_invariants(run, rc, reference_state);
+}
+
 static void test_faults__snapshot_take_and_rotate(void)
 {
-	ciha_snapshot_policy *p = NULL;
-	int run;
-	CHECK_INT(ciha_snapshot_policy_new(&p, POLICY), CIHA_OK);
-	CHECK_INT(ciha_snapshot_policy_set_keep_last(p, KEEP), CIHA_OK);
-	for (run = 0; run < SNAPSHOT_RUNS; run++) {
-		ciha_client *c = faulted_client(run);
-		char *reference_state, *expected = expected_snapshots(run);
-		json_t *log;
-		int rc = snapshot_run(reference, &reference_targets, p, run);
-		CHECK_MSG(rc == CIHA_OK, "reference run %d: %s", run, ciha_error_message(ciha_client_error(reference)));
-		reference_state = our_snapshots(reference, &reference_targets);
-		CHECK_STR(reference_state, expected);
-		if (run == 0)
-			proxy_faults(lost_create_answers);
-		else
-			proxy_random_faults(run, 1);
-		rc = snapshot_run(c, &faulted_targets, p, run);
-		say_outcome("snapshot", run, rc, c);
-		log = account_run(&snapshot_figures);
-		snapshot_figures.runs++;
-		if (run == 0 && getenv("CIHA_FAULT_DEBUG")) {
-			char *dump = json_dumps(log, JSON_INDENT(1));
-			fprintf(stderr, "%s\n", dump);
-			free(dump);
-		}
-		if (run == 0) {
-			CHECK_INT(upstream_successes(log, "CreateSnapshot"), VOLUMES);   /* once per volume */
-			CHECK_INT(upstream_successes(log, "CreateDBSnapshot"), 1);
-		}
-		json_decref(log);
-		check_snapshot_invariants(run, rc, reference_state);
-		if (rc != CIHA_OK) {
-			snapshot_figures.failed++;
-			check_snapshot_converges(c, p, run, reference_state);
-		}
-		free(expected);
-		free(reference_state);
-		ciha_client_free(c);
-	}
-	ciha_snapshot_policy_free(p);
+	static const flow snapshots = { &snapshot_figures, snapshot_step, snapshot_state, check_snapshot_run,
+	                                lost_create_answers };
+	CHECK_INT(ciha_snapshot_policy_new(&policy, POLICY), CIHA_OK);
+	CHECK_INT(ciha_snapshot_policy_set_keep_last(policy, KEEP), CIHA_OK);
+	run_flow(&snapshots, SNAPSHOT_RUNS, 1);
+	ciha_snapshot_policy_free(policy);
 }
 
 /* ---- (b) stacks --------------------------------------------------------------------------- */
@@ -664,25 +706,6 @@ static int live_stacks_named(const char *name)
 	return n;
 }
 
-static void check_stack_invariants(int run, int rc, const json_t *log, const char *reference_state)
-{
-	char *state = stack_state(faulted_direct, stack_name), *foreign = stack_fingerprint(foreign_stack);
-	int executions = upstream_successes(log, "ExecuteChangeSet");
-	int change_sets = upstream_successes(log, "CreateChangeSet");
-	if (executions > 1)
-		violation("stack run %d: the change set was executed %d times", run, executions);
-	if (change_sets > 1)
-		violation("stack run %d: %d change sets were created", run, change_sets);
-	if (live_stacks_named(stack_name) > 1)
-		violation("stack run %d: %d stacks named %s", run, live_stacks_named(stack_name), stack_name);
-	if (rc == CIHA_OK && strcmp(state, reference_state) != 0)
-		violation("stack run %d succeeded as [%s], the fault-free run gives [%s]", run, state, reference_state);
-	if (strcmp(foreign, foreign_stack_before) != 0)
-		violation("stack run %d changed the foreign stack:\n%s\n--- before:\n%s", run, foreign, foreign_stack_before);
-	free(foreign);
-	free(state);
-}
-
 /* Run 0 loses the answers of CreateChangeSet and ExecuteChangeSet after moto acted on them: the retries
  * must repeat the idempotency token (the proxy then answers like AWS, moto itself ignores tokens). */
 static const char lost_change_set_answers[] =
@@ -699,47 +722,41 @@ static int replayed(const json_t *log, const char *action)
 	return n;
 }
 
+static void check_stack_invariants(int run, int rc, const json_t *log, const char *reference_state)
+{
+	char *state = stack_state(faulted_direct, stack_name), *foreign = stack_fingerprint(foreign_stack);
+	int executions = upstream_successes(log, "ExecuteChangeSet");
+	int change_sets = upstream_successes(log, "CreateChangeSet");
+	if (executions > 1)
+		violation("stack run %d: the change set was executed %d times", run, executions);
+	if (change_sets > 1)
+		violation("stack run %d: %d change sets were created", run, change_sets);
+	CHECK_MSG(strstr(reference_state, "_COMPLETE Label=label-") != NULL, "%s", reference_state);
+	if (run == 0) {
+		CHECK_INT(rc, CIHA_OK);
+		CHECK_INT(replayed(log, "CreateChangeSet"), 1);
+		CHECK_INT(replayed(log, "ExecuteChangeSet"), 1);
+	}
+	if (live_stacks_named(stack_name) > 1)
+		violation("stack run %d: %d stacks named %s", run, live_stacks_named(stack_name), stack_name);
+	if (rc == CIHA_OK && strcmp(state, reference_state) != 0)
+		violation("stack run %d succeeded as [%s], the fault-free run gives [%s]", run, state, reference_state);
+	if (strcmp(foreign, foreign_stack_before) != 0)
+		violation("stack run %d changed the foreign stack:\n%s\n--- before:\n%s", run, foreign, foreign_stack_before);
+	free(foreign);
+	free(state);
+}
+
+static char *stack_state_of(ciha_client *c)
+{
+	return stack_state(c, stack_name);
+}
+
 static void test_faults__stack_deploy(void)
 {
-	int run;
-	for (run = 0; run < STACK_RUNS; run++) {
-		ciha_client *c = faulted_client(run);
-		char *reference_state, *state;
-		json_t *log;
-		int rc = deploy(reference, run);
-		CHECK_MSG(rc == CIHA_OK, "reference deploy %d: %s", run, ciha_error_message(ciha_client_error(reference)));
-		reference_state = stack_state(reference, stack_name);
-		CHECK_MSG(strstr(reference_state, "_COMPLETE Label=label-") != NULL, "%s", reference_state);
-		if (run == 0)
-			proxy_faults(lost_change_set_answers);
-		else
-			proxy_random_faults(run, 2);
-		rc = deploy(c, run);
-		say_outcome("stack", run, rc, c);
-		log = account_run(&stack_figures);
-		stack_figures.runs++;
-		if (run == 0) {
-			CHECK_INT(rc, CIHA_OK);
-			CHECK_INT(replayed(log, "CreateChangeSet"), 1);
-			CHECK_INT(replayed(log, "ExecuteChangeSet"), 1);
-		}
-		check_stack_invariants(run, rc, log, reference_state);
-		json_decref(log);
-		if (rc != CIHA_OK) {
-			stack_figures.failed++;
-			proxy_faults("[]");
-			rc = deploy(c, run);
-			CHECK_MSG(rc == CIHA_OK, "fault-free re-deploy %d: %s", run, ciha_error_message(ciha_client_error(c)));
-			state = stack_state(faulted_direct, stack_name);
-			if (strcmp(state, reference_state) != 0)
-				violation("stack run %d did not converge: [%s], reference [%s]", run, state, reference_state);
-			else
-				stack_figures.converged++;
-			free(state);
-		}
-		free(reference_state);
-		ciha_client_free(c);
-	}
+	static const flow stacks = { &stack_figures, deploy, stack_state_of, check_stack_invariants,
+	                             lost_change_set_answers };
+	run_flow(&stacks, STACK_RUNS, 2);
 }
 
 /* ---- (c) alarms ------------------------------------------------------------------------------ */
@@ -841,9 +858,11 @@ static void put_foreign_alarm(void)
 	            "GreaterThanThreshold", "AlarmActions", faulted_topic, "TreatMissingData", "ignore")));
 }
 
-static void check_alarm_invariants(int run, int rc, const char *reference_state)
+static void check_alarm_invariants(int run, int rc, const json_t *log, const char *reference_state)
 {
 	char *state = alarm_state(faulted_direct, faulted_topic), *foreign = foreign_alarm();
+	(void)log;
+	CHECK_MSG(strstr(reference_state, run % 2 ? "latency" : "errors") != NULL, "%s", reference_state);
 	if (rc == CIHA_OK && strcmp(state, reference_state) != 0)
 		violation("alarm run %d succeeded but differs from the fault-free run:\n%s--- reference:\n%s", run, state,
 		          reference_state);
@@ -853,37 +872,20 @@ static void check_alarm_invariants(int run, int rc, const char *reference_state)
 	free(state);
 }
 
+static int alarm_step(ciha_client *c, int run)
+{
+	return reconcile(c, c == reference ? reference_topic : faulted_topic, run);
+}
+
+static char *alarm_state_of(ciha_client *c)
+{
+	return alarm_state(c, c == reference ? reference_topic : faulted_topic);
+}
+
 static void test_faults__alarm_reconcile(void)
 {
-	int run;
-	for (run = 0; run < ALARM_RUNS; run++) {
-		ciha_client *c = faulted_client(run);
-		char *reference_state, *state;
-		int rc = reconcile(reference, reference_topic, run);
-		CHECK_MSG(rc == CIHA_OK, "reference reconcile %d: %s", run, ciha_error_message(ciha_client_error(reference)));
-		reference_state = alarm_state(reference, reference_topic);
-		CHECK_MSG(strstr(reference_state, run % 2 ? "latency" : "errors") != NULL, "%s", reference_state);
-		proxy_random_faults(run, 3);
-		rc = reconcile(c, faulted_topic, run);
-		say_outcome("alarm", run, rc, c);
-		json_decref(account_run(&alarm_figures));
-		alarm_figures.runs++;
-		check_alarm_invariants(run, rc, reference_state);
-		if (rc != CIHA_OK) {
-			alarm_figures.failed++;
-			proxy_faults("[]");
-			rc = reconcile(c, faulted_topic, run);
-			CHECK_MSG(rc == CIHA_OK, "fault-free re-run %d: %s", run, ciha_error_message(ciha_client_error(c)));
-			state = alarm_state(faulted_direct, faulted_topic);
-			if (strcmp(state, reference_state) != 0)
-				violation("alarm run %d did not converge:\n%s--- reference:\n%s", run, state, reference_state);
-			else
-				alarm_figures.converged++;
-			free(state);
-		}
-		free(reference_state);
-		ciha_client_free(c);
-	}
+	static const flow alarms = { &alarm_figures, alarm_step, alarm_state_of, check_alarm_invariants, NULL };
+	run_flow(&alarms, ALARM_RUNS, 3);
 }
 
 /* ---- setup and figures ---------------------------------------------------------------------------- */

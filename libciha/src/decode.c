@@ -78,7 +78,8 @@ static int decode_float(json_t **out, const ciha__xml_node *n)
 /* Epoch seconds: an integer when whole, else a real. */
 static json_t *epoch_json(double secs)
 {
-	if (secs == (double)(json_int_t)secs)
+	/* Only a whole number within json_int_t's range may be converted (else UB). */
+	if (secs > -9.2e18 && secs < 9.2e18 && secs == (double)(json_int_t)secs)
 		return json_integer((json_int_t)secs);
 	return json_real(secs);
 }

@@ -14,6 +14,11 @@ abort "jansson not found with pkg-config (libjansson-dev)" unless pkg_config("ja
 abort "ciha.h not usable with the flags pkg-config gave" unless have_header("ciha.h")
 abort "libciha cannot be linked" unless have_func("ciha_version", "ciha.h")
 
+# A libciha outside the linker's default directories is found again at run time.
+libdir = pkg_config("libciha", "variable=libdir").to_s
+unless libdir.empty? || %w[/usr/lib /usr/lib64 /lib /lib64].include?(libdir) || libdir.start_with?("/usr/lib/#{RbConfig::CONFIG['arch']}")
+  $LDFLAGS << " -Wl,-rpath,#{libdir}"
+end
 $CFLAGS << " -fno-strict-aliasing"
 $srcs = ["ciha_wrap.c"]
 $VPATH << wrapper_dir

@@ -35,7 +35,7 @@ class TestRake < Minitest::Test
     assert status.success?, out
     %w[network database master agents nexus].each { |s| assert_includes out, "#{name}-#{s}: create CREATE_COMPLETE" }
 
-    out, status = rake(name, "ci:snapshot:run", "ci:snapshot:rotate", "ci:alarms:apply")
+    out, status = rake(name, "ci:snapshot:run[daily]", "ci:snapshot:rotate[daily]", "ci:alarms:apply")
     assert status.success?, out
     assert_match(/snapshot run daily: \d+ items, 0 failures/, out)
     assert_equal 3, out.scan(/^  create (ebs|rds) /).size # two data volumes and the database

@@ -16,23 +16,10 @@ module Ciha
       @handle = Native.ciha_alarm_set_from_json(JSON.generate(doc), "<AlarmSet>")
     end
 
-    def self.from_json(text, source = "<json>")
-      allocate.tap { |set| set.instance_variable_set(:@handle, Native.ciha_alarm_set_from_json(text, source)) }
-    end
+    extend JsonDocument
 
-    def self.from_file(path)
-      from_json(File.read(path), path.to_s)
-    end
-
-    # An AlarmSet from an AlarmSet, a Hash, JSON text or a file path.
-    def self.coerce(value)
-      case value
-      when AlarmSet then value
-      when Hash then from_json(JSON.generate(value), "<hash>")
-      when Pathname then from_file(value)
-      when String then value.lstrip.start_with?("{") ? from_json(value) : from_file(value)
-      else raise TypeError, "an alarm set is an AlarmSet, a Hash, JSON text or a path, not #{value.class}"
-      end
+    def self.native_from_json(text, source)
+      Native.ciha_alarm_set_from_json(text, source)
     end
 
     def topic_arn=(arn)
@@ -54,22 +41,11 @@ module Ciha
 
   # The result of a reconcile: an Enumerable of PlanItem; changes, failures, to_h, to_json.
   class Plan
-    include Enumerable
+    include ItemList
 
     def initialize(handle)
       @handle = handle
       @items = Array.new(Native.ciha_alarm_plan_count(handle)) { |i| item(i) }.freeze
-    end
-
-    def each(&block)
-      return enum_for(:each) { size } unless block
-
-      @items.each(&block)
-      self
-    end
-
-    def size
-      @items.size
     end
 
     def changes
@@ -82,10 +58,6 @@ module Ciha
 
     def to_json(*_args)
       Native.ciha_alarm_plan_json(@handle)
-    end
-
-    def to_h
-      JSON.parse(to_json)
     end
 
     def inspect

@@ -67,6 +67,56 @@ module Ciha
     alias to_s inspect
   end
 
+  # Class methods of a value held as a native handle made from a JSON document (its file format):
+  # from_json, from_file and coerce. The class defines native_from_json(text, source).
+  module JsonDocument
+    def from_json(text, source = "<json>")
+      allocate.tap { |value| value.instance_variable_set(:@handle, native_from_json(text, source)) }
+    end
+
+    def from_file(path)
+      from_json(File.read(path), path.to_s)
+    end
+
+    # A value from one of its own, a Hash in the file format, JSON text or (Pathname, or a String
+    # not starting with "{") a file path.
+    def coerce(value)
+      case value
+      when self then value
+      when Hash then from_json(JSON.generate(value), "<hash>")
+      when Pathname then from_file(value)
+      when String then value.lstrip.start_with?("{") ? from_json(value) : from_file(value)
+      else raise TypeError, "#{name} takes a #{name}, a Hash, JSON text or a path, not #{value.class}"
+      end
+    end
+  end
+
+  # The items of a native result (Report, Plan) as an Enumerable, and the result as JSON.
+  # The class sets @items and defines to_json.
+  module ItemList
+    include Enumerable
+
+    def each(&block)
+      return enum_for(:each) { size } unless block
+
+      @items.each(&block)
+      self
+    end
+
+    def size
+      @items.size
+    end
+    alias length size
+
+    def [](index)
+      @items[index]
+    end
+
+    def to_h
+      JSON.parse(to_json)
+    end
+  end
+
   # Small helpers shared by the Ciha classes (not part of the API).
   module Util
     LOG_LEVELS = { "none" => 0, "error" => 1, "warn" => 2, "warning" => 2, "info" => 3, "debug" => 4,

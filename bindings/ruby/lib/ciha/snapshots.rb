@@ -21,23 +21,12 @@ module Ciha
       set_copy(copy_to) if copy_to
     end
 
-    # A policy from JSON text (the CLI's policy file format).
-    def self.from_json(text, source = "<json>")
-      allocate.tap { |policy| policy.instance_variable_set(:@handle, Native.ciha_snapshot_policy_from_json(text, source)) }
-    end
+    # from_json(text, source), from_file(path), coerce(policy | Hash | JSON text | path): the CLI's
+    # policy file format.
+    extend JsonDocument
 
-    def self.from_file(path)
-      from_json(File.read(path), path.to_s)
-    end
-
-    # A policy from a SnapshotPolicy, a Hash in the policy file format or JSON text.
-    def self.coerce(value)
-      case value
-      when SnapshotPolicy then value
-      when Hash then from_json(JSON.generate(value), "<hash>")
-      when String then from_json(value)
-      else raise TypeError, "policy must be a Ciha::SnapshotPolicy, a Hash or JSON text, not #{value.class}"
-      end
+    def self.native_from_json(text, source)
+      Native.ciha_snapshot_policy_from_json(text, source)
     end
 
     def name
@@ -86,7 +75,7 @@ module Ciha
   # failures (count), failed (the failed items), ok?, error (the exception of a partial failure,
   # or nil), to_h, to_json.
   class Report
-    include Enumerable
+    include ItemList
 
     KINDS = { 1 => "ebs", 2 => "rds", 3 => "rds-cluster" }.freeze
 
@@ -96,22 +85,6 @@ module Ciha
       @handle = handle
       @error = error
       @items = Array.new(Native.ciha_snapshot_report_count(handle)) { |i| item(i) }.freeze
-    end
-
-    def each(&block)
-      return enum_for(:each) { size } unless block
-
-      @items.each(&block)
-      self
-    end
-
-    def size
-      @items.size
-    end
-    alias length size
-
-    def [](index)
-      @items[index]
     end
 
     def failures
@@ -132,10 +105,6 @@ module Ciha
 
     def to_json(*_args)
       Native.ciha_snapshot_report_json(@handle)
-    end
-
-    def to_h
-      JSON.parse(to_json)
     end
 
     def inspect

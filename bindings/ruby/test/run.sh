@@ -18,11 +18,11 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/ciha" && cp "$builddir/bindings/ruby/.libs/native.so" "$stage/ciha/native.so" || exit 1
 
 # A sanitizer build of libciha needs its runtimes loaded first into ruby (which has none);
-# ruby's own allocations are not ours to report.
+# ruby's own allocations are not ours to report, and ruby manages its own signal stacks.
 sanitizers=$(ldd "$builddir/libciha/.libs/libciha.so" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')
 if [ -n "$sanitizers" ]; then
 	LD_PRELOAD="$sanitizers${LD_PRELOAD:+ $LD_PRELOAD}"
-	ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}"
+	ASAN_OPTIONS="detect_leaks=0:use_sigaltstack=0:${ASAN_OPTIONS:-}"
 	export LD_PRELOAD ASAN_OPTIONS
 fi
 

@@ -140,7 +140,8 @@ int ciha__error_code_for_aws(const char *aws_code, int http_status)
 		return CIHA_EAUTH;
 	if (code_in(aws_code, throttle))
 		return CIHA_ETHROTTLED;
-	if (code_in(aws_code, exists) || ends_with(aws_code, "AlreadyExists") || ends_with(aws_code, "AlreadyExistsFault"))
+	if (code_in(aws_code, exists) || ends_with(aws_code, "AlreadyExists") || ends_with(aws_code, "AlreadyExistsFault")
+	    || ends_with(aws_code, ".Duplicate"))
 		return CIHA_EEXISTS;
 	if (code_in(aws_code, timeout))
 		return CIHA_ETIMEOUT;

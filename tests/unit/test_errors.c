@@ -134,6 +134,7 @@ static void test_errors__aws_exists_state_timeout(void)
 		{ "EntityAlreadyExists", 409, CIHA_EEXISTS },
 		{ "InvalidGroup.Duplicate", 400, CIHA_EEXISTS },
 		{ "InvalidPermission.Duplicate", 400, CIHA_EEXISTS },
+		{ "InvalidKeyPair.Duplicate", 400, CIHA_EEXISTS },
 		{ "IncorrectState", 400, CIHA_ESTATE },
 		{ "InvalidDBInstanceState", 400, CIHA_ESTATE },
 		{ "VolumeInUse", 400, CIHA_ESTATE },

@@ -22,7 +22,7 @@ mkdir -p "$stage/ciha" && cp "$builddir/bindings/ruby/.libs/native.so" "$stage/c
 sanitizers=$(ldd "$builddir/libciha/.libs/libciha.so" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')
 if [ -n "$sanitizers" ]; then
 	LD_PRELOAD="$sanitizers${LD_PRELOAD:+ $LD_PRELOAD}"
-	ASAN_OPTIONS="detect_leaks=0:use_sigaltstack=0:${ASAN_OPTIONS:-}"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:use_sigaltstack=0"  # the interpreter is not ours to leak-check; later options win
 	export LD_PRELOAD ASAN_OPTIONS
 fi
 

@@ -125,6 +125,7 @@ static struct {
 	long requests, connections, bytes_out, errors;
 	long describe_volumes, describe_snapshots, delete_snapshot, delete_ok, delete_missing;
 	long describe_dbs, describe_db_snapshots, delete_db_snapshot, other;
+	long cfn, stack_events_pages, cw;
 } ctr;
 
 static int gcd(int a, int b)
@@ -391,18 +392,24 @@ static void ec2_error(response *r, int status, const char *code, const char *mes
 	ctr.errors++;
 }
 
-static void rds_error(response *r, int status, const char *code, const char *message)
+/* Query-protocol services (RDS, CloudFormation, CloudWatch) differ only in their namespace. */
+static void query_error(response *r, const char *ns, int status, const char *code, const char *message)
 {
 	char rid[40];
 	request_id(rid);
 	r->status = status;
 	r->body.len = 0;
-	buf_str(&r->body, "<ErrorResponse xmlns=\"" RDS_NS "\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>");
+	buf_printf(&r->body, "<ErrorResponse xmlns=\"%s\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>", ns);
 	buf_xml(&r->body, code);
 	buf_str(&r->body, "</Code>\n    <Message>");
 	buf_xml(&r->body, message);
 	buf_printf(&r->body, "</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n", rid);
 	ctr.errors++;
+}
+
+static void rds_error(response *r, int status, const char *code, const char *message)
+{
+	query_error(r, RDS_NS, status, code, message);
 }
 
 static void ec2_open(response *r, const char *action)
@@ -414,18 +421,38 @@ static void ec2_open(response *r, const char *action)
 	           "    <requestId>%s</requestId>\n", action, rid);
 }
 
-static void rds_open(response *r, const char *action)
+static void query_open(response *r, const char *ns, const char *action)
 {
 	r->status = 200;
-	buf_printf(&r->body, "<%sResponse xmlns=\"" RDS_NS "\">\n  <%sResult>\n", action, action);
+	buf_printf(&r->body, "<%sResponse xmlns=\"%s\">\n  <%sResult>\n", action, ns, action);
 }
 
-static void rds_close(response *r, const char *action)
+static void query_close(response *r, const char *action)
 {
 	char rid[40];
 	request_id(rid);
 	buf_printf(&r->body, "  </%sResult>\n  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n  </ResponseMetadata>\n"
 	           "</%sResponse>\n", action, rid, action);
+}
+
+/* An answer without result members (PutMetricAlarm, ExecuteChangeSet, ...). */
+static void query_empty(response *r, const char *ns, const char *action)
+{
+	char rid[40];
+	request_id(rid);
+	r->status = 200;
+	buf_printf(&r->body, "<%sResponse xmlns=\"%s\">\n  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n"
+	           "  </ResponseMetadata>\n</%sResponse>\n", action, ns, rid, action);
+}
+
+static void rds_open(response *r, const char *action)
+{
+	query_open(r, RDS_NS, action);
+}
+
+static void rds_close(response *r, const char *action)
+{
+	query_close(r, action);
 }
 
 /* Page tokens look opaque; they carry the next position of the scan. */
@@ -518,8 +545,10 @@ static void describe_volumes(response *r, const params *p)
 	selection_parse(&sel, p, "VolumeId.");
 	if (pos < 0)
 		return ec2_error(r, 400, "InvalidParameterValue", "Invalid value for NextToken");
-	if (param(p, "MaxResults") && (max < 5 || max > 500))
+	if (param(p, "MaxResults") && max < 5)
 		return ec2_error(r, 400, "InvalidParameterValue", "Value for parameter MaxResults must be between 5 and 500");
+	if (max > 500)
+		max = 500;   /* AWS answers at most 500 volumes a page, whatever MaxResults says */
 	ec2_open(r, "DescribeVolumes");
 	buf_str(&r->body, "    <volumeSet>\n");
 	for (; pos < st.volumes && emitted < max; pos++) {
@@ -690,8 +719,10 @@ static void describe_snapshots(response *r, const params *p)
 	selection_parse(&sel, p, "SnapshotId.");
 	if (pos < 0)
 		return ec2_error(r, 400, "InvalidParameterValue", "Invalid value for NextToken");
-	if (param(p, "MaxResults") && (max < 5 || max > 1000))
+	if (param(p, "MaxResults") && max < 5)
 		return ec2_error(r, 400, "InvalidParameterValue", "Value for parameter MaxResults must be between 5 and 1000");
+	if (max > 1000)
+		max = 1000;  /* at most 1,000 snapshots a page, as AWS */
 	if (sel.nids)
 		return snapshots_by_id(r, &sel);
 	if (!owner_ok(p)) {
@@ -911,6 +942,556 @@ static void rds_empty(response *r, const char *action, const char *member)
 	rds_close(r, action);
 }
 
+/* ---- CloudFormation: stacks made from the template's resources, settled at once ---- */
+
+#define CFN_NS "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+#define MAX_STACKS 32
+#define MAX_RESOURCES 500
+#define EVENTS_PAGE 100   /* DescribeStackEvents answers in pages of 100, newest first */
+#define RESOURCES_PAGE 100
+
+enum { ST_REVIEW, ST_CREATE_COMPLETE, ST_DELETE_COMPLETE };
+
+typedef struct {
+	char logical[64], type[64];
+} cfn_resource;
+
+typedef struct {
+	char name[128], id[192], change_set[128], change_set_id[256];
+	int status, via_change_set, executed, serial;
+	long created;
+	int nres;
+	cfn_resource *res;
+} cfn_stack;
+
+static cfn_stack stacks[MAX_STACKS];
+static int nstacks, stack_serial;
+
+static void stacks_reset(void)
+{
+	for (int i = 0; i < nstacks; i++)
+		free(stacks[i].res);
+	memset(stacks, 0, sizeof(stacks));
+	nstacks = 0;
+}
+
+static const char *stack_status_name(const cfn_stack *s)
+{
+	return s->status == ST_REVIEW ? "REVIEW_IN_PROGRESS" : s->status == ST_CREATE_COMPLETE ? "CREATE_COMPLETE"
+	                                                                                        : "DELETE_COMPLETE";
+}
+
+/* By name (live stacks only, as AWS) or by stack id / ARN (deleted ones too). */
+static cfn_stack *stack_find(const char *name_or_id)
+{
+	if (!name_or_id)
+		return NULL;
+	for (int i = nstacks - 1; i >= 0; i--) {
+		cfn_stack *s = &stacks[i];
+		if (strcmp(s->id, name_or_id) == 0 || (strcmp(s->name, name_or_id) == 0 && s->status != ST_DELETE_COMPLETE))
+			return s;
+	}
+	return NULL;
+}
+
+static void cfn_missing(response *r, const char *name)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "Stack with id %.200s does not exist", name ? name : "");
+	query_error(r, CFN_NS, 400, "ValidationError", msg);
+}
+
+/* The quoted string ending just before `end` (backwards), copied into out. */
+static int quoted_before(const char *start, const char *end, char *out, size_t outlen)
+{
+	const char *close = end, *open;
+	while (close > start && *close != '"')
+		close--;
+	for (open = close - 1; open > start && *open != '"'; open--)
+		;
+	if (close <= start || *open != '"' || (size_t)(close - open - 1) >= outlen)
+		return -1;
+	memcpy(out, open + 1, (size_t)(close - open - 1));
+	out[close - open - 1] = '\0';
+	return 0;
+}
+
+/* Resources of a JSON template: every "Type": "AWS::..." names its resource
+ * type; the key of the object around it is the logical id. */
+static int template_resources(cfn_resource *out, int max, const char *body)
+{
+	const char *p = body;
+	int n = 0;
+	while (body && n < max && (p = strstr(p, "\"Type\"")) != NULL) {
+		const char *v = p + 6, *brace = p;
+		p = v;
+		while (*v == ' ' || *v == ':' || *v == '\n' || *v == '\t' || *v == '\r')
+			v++;
+		if (strncmp(v, "\"AWS::", 6) != 0)
+			continue;
+		while (brace > body && *brace != '{')
+			brace--;
+		if (quoted_before(body, brace, out[n].logical, sizeof(out[n].logical)) != 0)
+			continue;
+		{
+			const char *q = strchr(v + 1, '"');
+			size_t len = q ? (size_t)(q - v - 1) : 0;
+			if (!q || len >= sizeof(out[n].type))
+				continue;
+			memcpy(out[n].type, v + 1, len);
+			out[n].type[len] = '\0';
+		}
+		n++;
+	}
+	return n;
+}
+
+static void uuid_like(char out[40], unsigned long seed)
+{
+	unsigned long a = seed * 2654435761UL + 0x9e3779b9UL;
+	snprintf(out, 40, "%08lx-%04lx-4%03lx-a%03lx-%012lx", a & 0xffffffffUL, (a >> 32) & 0xffff, seed & 0xfff,
+	         (a >> 12) & 0xfff, (a ^ (seed << 20)) & 0xffffffffffffUL);
+}
+
+static cfn_stack *stack_create(response *r, const params *p, int via_change_set)
+{
+	const char *name = param(p, "StackName"), *body = param(p, "TemplateBody");
+	cfn_stack *s;
+	char uuid[40];
+	if (!name || !*name) {
+		query_error(r, CFN_NS, 400, "ValidationError", "1 validation error detected: StackName must not be null");
+		return NULL;
+	}
+	if (stack_find(name)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "Stack [%.128s] already exists", name);
+		query_error(r, CFN_NS, 400, "AlreadyExistsException", msg);
+		return NULL;
+	}
+	if (nstacks == MAX_STACKS) {
+		query_error(r, CFN_NS, 400, "LimitExceededException", "the stub holds 32 stacks; reset it");
+		return NULL;
+	}
+	s = &stacks[nstacks++];
+	memset(s, 0, sizeof(*s));
+	s->serial = ++stack_serial;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	uuid_like(uuid, (unsigned long)s->serial);
+	snprintf(s->id, sizeof(s->id), "arn:aws:cloudformation:" REGION ":" ACCOUNT ":stack/%s/%s", name, uuid);
+	s->res = calloc(MAX_RESOURCES, sizeof(*s->res));
+	s->nres = template_resources(s->res, MAX_RESOURCES, body);
+	s->via_change_set = via_change_set;
+	/* the stack settles at once: its events end now */
+	s->created = (long)time(NULL) - (via_change_set + 2 + 3 * s->nres);
+	s->status = via_change_set ? ST_REVIEW : ST_CREATE_COMPLETE;
+	return s;
+}
+
+/* Events, oldest first: [REVIEW_IN_PROGRESS], the stack's CREATE_IN_PROGRESS, three
+ * per resource (IN_PROGRESS, IN_PROGRESS "Resource creation Initiated", COMPLETE)
+ * and the stack's CREATE_COMPLETE. A stack under review has only the first. */
+static int event_count(const cfn_stack *s)
+{
+	if (s->status == ST_REVIEW)
+		return 1;
+	return s->via_change_set + 2 + 3 * s->nres;
+}
+
+static void physical_id(char *out, size_t n, const cfn_stack *s, int res)
+{
+	snprintf(out, n, "%s-%s-%08X", s->name, s->res[res].logical, (unsigned)(s->serial * 7919 + res * 104729));
+}
+
+static void event_item(buf *b, const cfn_stack *s, int i)
+{
+	char when[32], id[320], phys[256];
+	const char *logical = s->name, *type = "AWS::CloudFormation::Stack", *status, *reason = NULL, *props = NULL;
+	int k = i - s->via_change_set, total = event_count(s);
+	iso_time(when, s->created + i);
+	snprintf(phys, sizeof(phys), "%s", s->id);
+	if (s->via_change_set && i == 0) {
+		status = "REVIEW_IN_PROGRESS";
+		reason = "User Initiated";
+	} else if (k == 0) {
+		status = "CREATE_IN_PROGRESS";
+		reason = "User Initiated";
+	} else if (i == total - 1) {
+		status = "CREATE_COMPLETE";
+	} else {
+		int res = (k - 1) / 3, step = (k - 1) % 3;
+		logical = s->res[res].logical;
+		type = s->res[res].type;
+		status = step < 2 ? "CREATE_IN_PROGRESS" : "CREATE_COMPLETE";
+		if (step == 0)
+			phys[0] = '\0';
+		else
+			physical_id(phys, sizeof(phys), s, res);
+		if (step == 1)
+			reason = "Resource creation Initiated";
+		if (step < 2)
+			props = "{&quot;DisplayName&quot;:&quot;ciha bench&quot;}";
+	}
+	if (strcmp(type, "AWS::CloudFormation::Stack") == 0) {
+		char uuid[40];
+		uuid_like(uuid, (unsigned long)(s->serial * 100000 + i));
+		snprintf(id, sizeof(id), "%s", uuid);
+	} else {
+		snprintf(id, sizeof(id), "%s-%s-%s", logical, status, when);
+	}
+	buf_printf(b, "      <member>\n        <EventId>%s</EventId>\n        <StackName>%s</StackName>\n"
+	           "        <StackId>%s</StackId>\n        <LogicalResourceId>%s</LogicalResourceId>\n"
+	           "        <PhysicalResourceId>%s</PhysicalResourceId>\n        <ResourceType>%s</ResourceType>\n"
+	           "        <Timestamp>%s</Timestamp>\n        <ResourceStatus>%s</ResourceStatus>\n",
+	           id, s->name, s->id, logical, phys, type, when, status);
+	if (reason)
+		buf_printf(b, "        <ResourceStatusReason>%s</ResourceStatusReason>\n", reason);
+	if (props)
+		buf_printf(b, "        <ResourceProperties>%s</ResourceProperties>\n", props);
+	buf_str(b, "      </member>\n");
+}
+
+static void stack_item(buf *b, const cfn_stack *s)
+{
+	char created[32];
+	iso_time(created, s->created);
+	buf_printf(b, "      <member>\n        <StackId>%s</StackId>\n        <StackName>%s</StackName>\n", s->id, s->name);
+	if (s->via_change_set)
+		buf_printf(b, "        <ChangeSetId>%s</ChangeSetId>\n", s->change_set_id);
+	buf_printf(b, "        <Description>libciha benchmark stack</Description>\n        <Parameters/>\n"
+	           "        <CreationTime>%s</CreationTime>\n        <RollbackConfiguration/>\n"
+	           "        <StackStatus>%s</StackStatus>\n        <DisableRollback>false</DisableRollback>\n"
+	           "        <NotificationARNs/>\n        <Outputs>\n          <member>\n"
+	           "            <OutputKey>Resources</OutputKey>\n            <OutputValue>%d</OutputValue>\n"
+	           "          </member>\n        </Outputs>\n        <Tags/>\n"
+	           "        <EnableTerminationProtection>false</EnableTerminationProtection>\n"
+	           "        <DriftInformation>\n          <StackDriftStatus>NOT_CHECKED</StackDriftStatus>\n"
+	           "        </DriftInformation>\n      </member>\n",
+	           created, stack_status_name(s), s->nres);
+}
+
+static void describe_stacks(response *r, const params *p)
+{
+	const char *name = param(p, "StackName");
+	cfn_stack *s = name ? stack_find(name) : NULL;
+	ctr.cfn++;
+	if (name && !s)
+		return cfn_missing(r, name);
+	query_open(r, CFN_NS, "DescribeStacks");
+	buf_str(&r->body, "    <Stacks>\n");
+	for (int i = 0; i < nstacks; i++)
+		if (s ? &stacks[i] == s : stacks[i].status != ST_DELETE_COMPLETE)
+			stack_item(&r->body, &stacks[i]);
+	buf_str(&r->body, "    </Stacks>\n");
+	query_close(r, "DescribeStacks");
+}
+
+static void next_token(buf *b, long pos, long total)
+{
+	if (pos < total) {
+		char token[64];
+		token_make(token, pos);
+		buf_printf(b, "    <NextToken>%s</NextToken>\n", token);
+	}
+}
+
+static void describe_stack_events(response *r, const params *p)
+{
+	cfn_stack *s = stack_find(param(p, "StackName"));
+	long pos = token_parse(param(p, "NextToken")), total, end;
+	ctr.cfn++;
+	ctr.stack_events_pages++;
+	if (!s)
+		return cfn_missing(r, param(p, "StackName"));
+	if (pos < 0)
+		return query_error(r, CFN_NS, 400, "ValidationError", "Invalid NextToken");
+	total = event_count(s);
+	end = pos + EVENTS_PAGE < total ? pos + EVENTS_PAGE : total;
+	query_open(r, CFN_NS, "DescribeStackEvents");
+	buf_str(&r->body, "    <StackEvents>\n");
+	for (long k = pos; k < end; k++)
+		event_item(&r->body, s, (int)(total - 1 - k));
+	buf_str(&r->body, "    </StackEvents>\n");
+	next_token(&r->body, end, total);
+	query_close(r, "DescribeStackEvents");
+}
+
+/* DescribeStackResources (all at once, as AWS up to 100) or ListStackResources (pages). */
+static void stack_resources(response *r, const params *p, int list)
+{
+	const char *action = list ? "ListStackResources" : "DescribeStackResources";
+	cfn_stack *s = stack_find(param(p, "StackName"));
+	long pos = list ? token_parse(param(p, "NextToken")) : 0, end;
+	char when[32];
+	ctr.cfn++;
+	if (!s)
+		return cfn_missing(r, param(p, "StackName"));
+	if (pos < 0)
+		return query_error(r, CFN_NS, 400, "ValidationError", "Invalid NextToken");
+	end = s->status == ST_REVIEW ? 0 : s->nres;
+	if (list && end > pos + RESOURCES_PAGE)
+		end = pos + RESOURCES_PAGE;
+	query_open(r, CFN_NS, action);
+	buf_str(&r->body, list ? "    <StackResourceSummaries>\n" : "    <StackResources>\n");
+	for (long i = pos; i < end; i++) {
+		char phys[256];
+		physical_id(phys, sizeof(phys), s, (int)i);
+		iso_time(when, s->created + s->via_change_set + 3 + 3 * i);
+		buf_printf(&r->body, "      <member>\n");
+		if (!list)
+			buf_printf(&r->body, "        <StackName>%s</StackName>\n        <StackId>%s</StackId>\n", s->name, s->id);
+		buf_printf(&r->body, "        <LogicalResourceId>%s</LogicalResourceId>\n"
+		           "        <PhysicalResourceId>%s</PhysicalResourceId>\n        <ResourceType>%s</ResourceType>\n"
+		           "        <%s>%s</%s>\n        <ResourceStatus>CREATE_COMPLETE</ResourceStatus>\n"
+		           "        <DriftInformation>\n          <StackResourceDriftStatus>NOT_CHECKED</StackResourceDriftStatus>\n"
+		           "        </DriftInformation>\n      </member>\n",
+		           s->res[i].logical, phys, s->res[i].type, list ? "LastUpdatedTimestamp" : "Timestamp", when,
+		           list ? "LastUpdatedTimestamp" : "Timestamp");
+	}
+	buf_str(&r->body, list ? "    </StackResourceSummaries>\n" : "    </StackResources>\n");
+	if (list)
+		next_token(&r->body, end, s->status == ST_REVIEW ? 0 : s->nres);
+	query_close(r, action);
+}
+
+static void create_stack(response *r, const params *p)
+{
+	cfn_stack *s;
+	ctr.cfn++;
+	if (!(s = stack_create(r, p, 0)))
+		return;
+	query_open(r, CFN_NS, "CreateStack");
+	buf_printf(&r->body, "    <StackId>%s</StackId>\n", s->id);
+	query_close(r, "CreateStack");
+}
+
+/* A change set is named by its ARN, or by its name with StackName. */
+static cfn_stack *change_set_find(const params *p)
+{
+	const char *cs = param(p, "ChangeSetName"), *stack = param(p, "StackName");
+	for (int i = nstacks - 1; cs && i >= 0; i--) {
+		cfn_stack *s = &stacks[i];
+		if (s->via_change_set && (strcmp(s->change_set_id, cs) == 0 ||
+		                          (strcmp(s->change_set, cs) == 0 && stack &&
+		                           (strcmp(s->name, stack) == 0 || strcmp(s->id, stack) == 0))))
+			return s;
+	}
+	return NULL;
+}
+
+static void change_set_missing(response *r, const params *p)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "ChangeSet [%.200s] does not exist", param(p, "ChangeSetName") ? param(p, "ChangeSetName") : "");
+	query_error(r, CFN_NS, 404, "ChangeSetNotFound", msg);
+}
+
+static void create_change_set(response *r, const params *p)
+{
+	const char *type = param(p, "ChangeSetType"), *cs = param(p, "ChangeSetName");
+	cfn_stack *s;
+	char uuid[40];
+	ctr.cfn++;
+	if (!type || strcmp(type, "CREATE") != 0)
+		return query_error(r, CFN_NS, 400, "ValidationError", "the stub creates stacks only (ChangeSetType CREATE)");
+	if (!cs || !*cs)
+		return query_error(r, CFN_NS, 400, "ValidationError", "ChangeSetName is required");
+	if (!(s = stack_create(r, p, 1)))
+		return;
+	snprintf(s->change_set, sizeof(s->change_set), "%s", cs);
+	uuid_like(uuid, (unsigned long)s->serial * 31 + 7);
+	snprintf(s->change_set_id, sizeof(s->change_set_id), "arn:aws:cloudformation:" REGION ":" ACCOUNT
+	         ":changeSet/%s/%s", cs, uuid);
+	query_open(r, CFN_NS, "CreateChangeSet");
+	buf_printf(&r->body, "    <Id>%s</Id>\n    <StackId>%s</StackId>\n", s->change_set_id, s->id);
+	query_close(r, "CreateChangeSet");
+}
+
+static void describe_change_set(response *r, const params *p)
+{
+	cfn_stack *s = change_set_find(p);
+	char created[32];
+	ctr.cfn++;
+	if (!s)
+		return change_set_missing(r, p);
+	iso_time(created, s->created);
+	query_open(r, CFN_NS, "DescribeChangeSet");
+	buf_printf(&r->body, "    <ChangeSetName>%s</ChangeSetName>\n    <ChangeSetId>%s</ChangeSetId>\n"
+	           "    <StackId>%s</StackId>\n    <StackName>%s</StackName>\n    <Parameters/>\n"
+	           "    <CreationTime>%s</CreationTime>\n    <ExecutionStatus>%s</ExecutionStatus>\n"
+	           "    <Status>CREATE_COMPLETE</Status>\n    <NotificationARNs/>\n    <Capabilities/>\n    <Tags/>\n"
+	           "    <IncludeNestedStacks>false</IncludeNestedStacks>\n    <Changes>\n",
+	           s->change_set, s->change_set_id, s->id, s->name, created,
+	           s->executed ? "EXECUTE_COMPLETE" : "AVAILABLE");
+	for (int i = 0; i < s->nres; i++)
+		buf_printf(&r->body, "      <member>\n        <Type>Resource</Type>\n        <ResourceChange>\n"
+		           "          <Action>Add</Action>\n          <LogicalResourceId>%s</LogicalResourceId>\n"
+		           "          <ResourceType>%s</ResourceType>\n          <Scope/>\n          <Details/>\n"
+		           "        </ResourceChange>\n      </member>\n", s->res[i].logical, s->res[i].type);
+	buf_str(&r->body, "    </Changes>\n");
+	query_close(r, "DescribeChangeSet");
+}
+
+static void execute_change_set(response *r, const params *p)
+{
+	cfn_stack *s = change_set_find(p);
+	ctr.cfn++;
+	if (!s)
+		return change_set_missing(r, p);
+	if (s->executed)
+		return query_error(r, CFN_NS, 400, "InvalidChangeSetStatus", "ChangeSet is in EXECUTE_COMPLETE state");
+	s->executed = 1;
+	s->status = ST_CREATE_COMPLETE;
+	query_open(r, CFN_NS, "ExecuteChangeSet");   /* an empty output shape still has its Result element */
+	query_close(r, "ExecuteChangeSet");
+}
+
+static void delete_stack(response *r, const params *p)
+{
+	cfn_stack *s = stack_find(param(p, "StackName"));
+	ctr.cfn++;
+	if (s)
+		s->status = ST_DELETE_COMPLETE;
+	query_empty(r, CFN_NS, "DeleteStack");
+}
+
+/* ---- CloudWatch alarms ---- */
+
+#define CW_NS "http://monitoring.amazonaws.com/doc/2010-08-01/"
+#define MAX_ALARMS 4096
+#define ALARMS_PAGE_MAX 100
+
+typedef struct {
+	char name[256], metric[128], ns[128], statistic[32], comparison[64], threshold[32], period[16], evals[16];
+	char description[256], action[256], dim_name[64], dim_value[128], treat_missing[32];
+	long updated;
+} cw_alarm;
+
+static cw_alarm *alarms;
+static int nalarms;
+
+static const char *param_or(const params *p, const char *name, const char *dflt)
+{
+	const char *v = param(p, name);
+	return v ? v : dflt;
+}
+
+static void alarm_set(cw_alarm *a, const params *p)
+{
+	snprintf(a->name, sizeof(a->name), "%s", param_or(p, "AlarmName", ""));
+	snprintf(a->metric, sizeof(a->metric), "%s", param_or(p, "MetricName", "CPUUtilization"));
+	snprintf(a->ns, sizeof(a->ns), "%s", param_or(p, "Namespace", "AWS/EC2"));
+	snprintf(a->statistic, sizeof(a->statistic), "%s", param_or(p, "Statistic", "Average"));
+	snprintf(a->comparison, sizeof(a->comparison), "%s", param_or(p, "ComparisonOperator", "GreaterThanThreshold"));
+	snprintf(a->threshold, sizeof(a->threshold), "%s", param_or(p, "Threshold", "80"));
+	snprintf(a->period, sizeof(a->period), "%s", param_or(p, "Period", "300"));
+	snprintf(a->evals, sizeof(a->evals), "%s", param_or(p, "EvaluationPeriods", "1"));
+	snprintf(a->description, sizeof(a->description), "%s", param_or(p, "AlarmDescription", ""));
+	snprintf(a->action, sizeof(a->action), "%s", param_or(p, "AlarmActions.member.1", ""));
+	snprintf(a->dim_name, sizeof(a->dim_name), "%s", param_or(p, "Dimensions.member.1.Name", ""));
+	snprintf(a->dim_value, sizeof(a->dim_value), "%s", param_or(p, "Dimensions.member.1.Value", ""));
+	snprintf(a->treat_missing, sizeof(a->treat_missing), "%s", param_or(p, "TreatMissingData", "missing"));
+	a->updated = (long)time(NULL);
+}
+
+static void alarms_reset(int n)
+{
+	free(alarms);
+	alarms = calloc(MAX_ALARMS, sizeof(*alarms));
+	nalarms = 0;
+	for (int i = 0; i < n && i < MAX_ALARMS; i++) {
+		char name[64], value[32], *pairs[] = { "AlarmName", name, "Dimensions.member.1.Name", "InstanceId",
+		                                       "Dimensions.member.1.Value", value,
+		                                       "AlarmActions.member.1", "arn:aws:sns:" REGION ":" ACCOUNT ":ciha-pages" };
+		params p = { .n = 4 };
+		snprintf(name, sizeof(name), "ciha-bench-cpu-%04d", i);
+		snprintf(value, sizeof(value), "i-0%016x", 0x3c4d0000u + (unsigned)i);
+		for (int k = 0; k < 4; k++) {
+			p.name[k] = pairs[2 * k];
+			p.value[k] = pairs[2 * k + 1];
+		}
+		alarm_set(&alarms[nalarms++], &p);
+	}
+}
+
+static void alarm_item(buf *b, const cw_alarm *a)
+{
+	char updated[32];
+	iso_time(updated, a->updated);
+	buf_str(b, "      <member>\n        <AlarmName>");
+	buf_xml(b, a->name);
+	buf_printf(b, "</AlarmName>\n        <AlarmArn>arn:aws:cloudwatch:" REGION ":" ACCOUNT ":alarm:");
+	buf_xml(b, a->name);
+	buf_str(b, "</AlarmArn>\n        <AlarmDescription>");
+	buf_xml(b, a->description);
+	buf_printf(b, "</AlarmDescription>\n        <AlarmConfigurationUpdatedTimestamp>%s</AlarmConfigurationUpdatedTimestamp>\n"
+	           "        <ActionsEnabled>true</ActionsEnabled>\n        <OKActions/>\n        <AlarmActions>\n"
+	           "          <member>", updated);
+	buf_xml(b, a->action);
+	buf_printf(b, "</member>\n        </AlarmActions>\n        <InsufficientDataActions/>\n"
+	           "        <StateValue>OK</StateValue>\n"
+	           "        <StateReason>Threshold Crossed: 1 datapoint [2.0 (%s)] was not greater than the threshold (%s).</StateReason>\n"
+	           "        <StateUpdatedTimestamp>%s</StateUpdatedTimestamp>\n        <MetricName>%s</MetricName>\n"
+	           "        <Namespace>%s</Namespace>\n        <Statistic>%s</Statistic>\n        <Dimensions>\n"
+	           "          <member>\n            <Name>%s</Name>\n            <Value>",
+	           updated, a->threshold, updated, a->metric, a->ns, a->statistic, a->dim_name);
+	buf_xml(b, a->dim_value);
+	buf_printf(b, "</Value>\n          </member>\n        </Dimensions>\n        <Period>%s</Period>\n"
+	           "        <EvaluationPeriods>%s</EvaluationPeriods>\n        <Threshold>%s</Threshold>\n"
+	           "        <ComparisonOperator>%s</ComparisonOperator>\n        <TreatMissingData>%s</TreatMissingData>\n"
+	           "      </member>\n", a->period, a->evals, a->threshold, a->comparison, a->treat_missing);
+}
+
+static int alarm_wanted(const cw_alarm *a, const params *p)
+{
+	const char *prefix = param(p, "AlarmNamePrefix"), *state = param(p, "StateValue");
+	int named = 0, match = 0;
+	for (int i = 0; i < p->n; i++)
+		if (strncmp(p->name[i], "AlarmNames.member.", 18) == 0) {
+			named = 1;
+			match |= strcmp(p->value[i], a->name) == 0;
+		}
+	if (named && !match)
+		return 0;
+	if (prefix && strncmp(a->name, prefix, strlen(prefix)) != 0)
+		return 0;
+	return !state || strcmp(state, "OK") == 0;
+}
+
+static void describe_alarms(response *r, const params *p)
+{
+	long pos = token_parse(param(p, "NextToken")), max = param_long(p, "MaxRecords", 50), emitted = 0;
+	ctr.cw++;
+	if (pos < 0 || max < 1 || max > ALARMS_PAGE_MAX)
+		return query_error(r, CW_NS, 400, "InvalidParameterValue", "Invalid NextToken or MaxRecords (1-100)");
+	query_open(r, CW_NS, "DescribeAlarms");
+	buf_str(&r->body, "    <MetricAlarms>\n");
+	for (; pos < nalarms && emitted < max; pos++)
+		if (alarm_wanted(&alarms[pos], p)) {
+			alarm_item(&r->body, &alarms[pos]);
+			emitted++;
+		}
+	buf_str(&r->body, "    </MetricAlarms>\n    <CompositeAlarms/>\n");
+	next_token(&r->body, pos, nalarms);
+	query_close(r, "DescribeAlarms");
+}
+
+static void put_metric_alarm(response *r, const params *p)
+{
+	const char *name = param(p, "AlarmName");
+	int i;
+	ctr.cw++;
+	if (!name || !*name)
+		return query_error(r, CW_NS, 400, "MissingParameter", "The parameter AlarmName is required.");
+	for (i = 0; i < nalarms && strcmp(alarms[i].name, name) != 0; i++)
+		;
+	if (i == MAX_ALARMS)
+		return query_error(r, CW_NS, 400, "LimitExceeded", "the stub holds 4096 alarms; reset it");
+	alarm_set(&alarms[i], p);
+	if (i == nalarms)
+		nalarms++;
+	query_empty(r, CW_NS, "PutMetricAlarm");
+}
+
 /* ---- control ---- */
 
 /* The ids keep-N would delete now, one a line: all but the newest N left of each volume. */
@@ -946,6 +1527,37 @@ static void check_kept(response *r, int keep, int upto)
 
 /* ---- dispatch ---- */
 
+static int stacks_complete(void)
+{
+	int n = 0;
+	for (int i = 0; i < nstacks; i++)
+		n += stacks[i].status == ST_CREATE_COMPLETE;
+	return n;
+}
+
+typedef void (*handler)(response *r, const params *p);
+
+static void list_stack_resources(response *r, const params *p)
+{
+	stack_resources(r, p, 1);
+}
+
+static void describe_stack_resources(response *r, const params *p)
+{
+	stack_resources(r, p, 0);
+}
+
+static const struct {
+	const char *action;
+	handler fn;
+} query_actions[] = {
+	{ "CreateStack", create_stack }, { "DescribeStacks", describe_stacks },
+	{ "DescribeStackEvents", describe_stack_events }, { "DescribeStackResources", describe_stack_resources },
+	{ "ListStackResources", list_stack_resources }, { "CreateChangeSet", create_change_set },
+	{ "DescribeChangeSet", describe_change_set }, { "ExecuteChangeSet", execute_change_set },
+	{ "DeleteStack", delete_stack }, { "DescribeAlarms", describe_alarms }, { "PutMetricAlarm", put_metric_alarm },
+};
+
 static void control(response *r, const char *path, char *query)
 {
 	params p = { .n = 0 };
@@ -956,8 +1568,10 @@ static void control(response *r, const char *path, char *query)
 		state_reset((int)param_long(&p, "volumes", 200), (int)param_long(&p, "snapshots", 50),
 		            (int)param_long(&p, "dbs", 0), (int)param_long(&p, "dbsnapshots", 0),
 		            param(&p, "policy") ? param(&p, "policy") : "bench");
-		buf_printf(&r->body, "reset volumes %d snapshots %d dbs %d dbsnapshots %d policy %s\n", st.volumes,
-		           st.per_volume, st.dbs, st.per_db, st.policy);
+		stacks_reset();
+		alarms_reset((int)param_long(&p, "alarms", 0));
+		buf_printf(&r->body, "reset volumes %d snapshots %d dbs %d dbsnapshots %d policy %s alarms %d\n", st.volumes,
+		           st.per_volume, st.dbs, st.per_db, st.policy, nalarms);
 		return;
 	}
 	if (strcmp(path, "/_stats") == 0) {
@@ -968,10 +1582,12 @@ static void control(response *r, const char *path, char *query)
 		           "requests %ld\nconnections %ld\nbytes_out %ld\nerrors %ld\nDescribeVolumes %ld\n"
 		           "DescribeSnapshots %ld\nDeleteSnapshot %ld\ndeleted %ld\ndelete_missing %ld\n"
 		           "DescribeDBInstances %ld\nDescribeDBSnapshots %ld\nDeleteDBSnapshot %ld\nother %ld\n"
-		           "snapshots_left %ld\n",
+		           "snapshots_left %ld\ncloudformation %ld\nstack_event_pages %ld\ncloudwatch %ld\nstacks %d\n"
+		           "stacks_complete %d\nalarms %d\n",
 		           ctr.requests, ctr.connections, ctr.bytes_out, ctr.errors, ctr.describe_volumes,
 		           ctr.describe_snapshots, ctr.delete_snapshot, ctr.delete_ok, ctr.delete_missing, ctr.describe_dbs,
-		           ctr.describe_db_snapshots, ctr.delete_db_snapshot, ctr.other, left);
+		           ctr.describe_db_snapshots, ctr.delete_db_snapshot, ctr.other, left, ctr.cfn, ctr.stack_events_pages,
+		           ctr.cw, nstacks, stacks_complete(), nalarms);
 		return;
 	}
 	if (strcmp(path, "/_expired") == 0)
@@ -1000,6 +1616,9 @@ static void api(response *r, params *p)
 		return describe_db_snapshots(r, p);
 	if (strcmp(action, "DeleteDBSnapshot") == 0)
 		return delete_db_snapshot(r, p);
+	for (size_t i = 0; i < sizeof(query_actions) / sizeof(query_actions[0]); i++)
+		if (strcmp(action, query_actions[i].action) == 0)
+			return query_actions[i].fn(r, p);
 	ctr.other++;
 	if (strcmp(action, "DescribeDBClusters") == 0)
 		return rds_empty(r, action, "DBClusters");
@@ -1266,6 +1885,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	state_reset(200, 50, 0, 0, "bench");
+	alarms_reset(0);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	while (!stopping) {
@@ -1288,5 +1908,7 @@ int main(int argc, char **argv)
 	close(epfd);
 	free(st.snap_deleted);
 	free(st.dbsnap_deleted);
+	stacks_reset();
+	free(alarms);
 	return 0;
 }

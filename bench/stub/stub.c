@@ -1,15 +1,22 @@
-/* stub.c: a fast loopback EC2/RDS stub for the rotation benchmark.
+/* stub.c: a fast loopback AWS stub for bench/run (EC2, RDS, CloudFormation, CloudWatch).
  *
- * One thread, epoll, HTTP/1.1 keep-alive, no TLS, no signature checks. It
- * answers DescribeVolumes, DescribeSnapshots (MaxResults/NextToken pages of at
- * most 1,000 items with the full item XML AWS sends), DeleteSnapshot, and the
- * RDS DescribeDBInstances, DescribeDBClusters, DescribeDBSnapshots,
- * DescribeDBClusterSnapshots and DeleteDBSnapshot.
+ * One thread, epoll, HTTP/1.1 keep-alive, no TLS, no signature checks, XML as
+ * AWS sends it. It answers DescribeVolumes, DescribeSnapshots (MaxResults/
+ * NextToken pages of at most 1,000 items with the full item XML AWS sends),
+ * DeleteSnapshot; the RDS DescribeDBInstances, DescribeDBClusters,
+ * DescribeDBSnapshots, DescribeDBClusterSnapshots and DeleteDBSnapshot; the
+ * CloudFormation CreateStack, CreateChangeSet, DescribeChangeSet,
+ * ExecuteChangeSet, DescribeStacks, DescribeStackEvents (pages of 100, newest
+ * first), DescribeStackResources, ListStackResources and DeleteStack (stacks
+ * made of the JSON template's resources, settled at once); the CloudWatch
+ * DescribeAlarms and PutMetricAlarm (query protocol).
  *
  * State: V volumes tagged Backup=daily, each with S snapshots tagged as
  * libciha's under policy "bench" with distinct start times; optionally D DB
- * instances with M manual snapshots each. Control requests (not counted):
- *   GET /_reset?volumes=200&snapshots=50&dbs=0&dbsnapshots=0&policy=bench
+ * instances with M manual snapshots each, A alarms; stacks as created. Control
+ * requests (not counted):
+ *   GET /_reset?volumes=200&snapshots=50&dbs=0&dbsnapshots=0&policy=bench&alarms=0
+ *                                  (also drops every stack)
  *   GET /_stats       counters as "name value" lines
  *   GET /_expired?keep=7           the ids keep-7 would delete now, one a line
  *   GET /_check?keep=7&upto=V      "ok" when the first V volumes (all by default)
@@ -23,6 +30,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1375,21 +1383,26 @@ static const char *param_or(const params *p, const char *name, const char *dflt)
 	return v ? v : dflt;
 }
 
+/* Each text member of an alarm: the request parameter that sets it and its default. */
+#define ALARM_FIELD(member, name, dflt) { offsetof(cw_alarm, member), sizeof(((cw_alarm *)0)->member), name, dflt }
+static const struct {
+	size_t at, size;
+	const char *param, *dflt;
+} alarm_fields[] = {
+	ALARM_FIELD(name, "AlarmName", ""), ALARM_FIELD(metric, "MetricName", "CPUUtilization"),
+	ALARM_FIELD(ns, "Namespace", "AWS/EC2"), ALARM_FIELD(statistic, "Statistic", "Average"),
+	ALARM_FIELD(comparison, "ComparisonOperator", "GreaterThanThreshold"), ALARM_FIELD(threshold, "Threshold", "80"),
+	ALARM_FIELD(period, "Period", "300"), ALARM_FIELD(evals, "EvaluationPeriods", "1"),
+	ALARM_FIELD(description, "AlarmDescription", ""), ALARM_FIELD(action, "AlarmActions.member.1", ""),
+	ALARM_FIELD(dim_name, "Dimensions.member.1.Name", ""), ALARM_FIELD(dim_value, "Dimensions.member.1.Value", ""),
+	ALARM_FIELD(treat_missing, "TreatMissingData", "missing"),
+};
+
 static void alarm_set(cw_alarm *a, const params *p)
 {
-	snprintf(a->name, sizeof(a->name), "%s", param_or(p, "AlarmName", ""));
-	snprintf(a->metric, sizeof(a->metric), "%s", param_or(p, "MetricName", "CPUUtilization"));
-	snprintf(a->ns, sizeof(a->ns), "%s", param_or(p, "Namespace", "AWS/EC2"));
-	snprintf(a->statistic, sizeof(a->statistic), "%s", param_or(p, "Statistic", "Average"));
-	snprintf(a->comparison, sizeof(a->comparison), "%s", param_or(p, "ComparisonOperator", "GreaterThanThreshold"));
-	snprintf(a->threshold, sizeof(a->threshold), "%s", param_or(p, "Threshold", "80"));
-	snprintf(a->period, sizeof(a->period), "%s", param_or(p, "Period", "300"));
-	snprintf(a->evals, sizeof(a->evals), "%s", param_or(p, "EvaluationPeriods", "1"));
-	snprintf(a->description, sizeof(a->description), "%s", param_or(p, "AlarmDescription", ""));
-	snprintf(a->action, sizeof(a->action), "%s", param_or(p, "AlarmActions.member.1", ""));
-	snprintf(a->dim_name, sizeof(a->dim_name), "%s", param_or(p, "Dimensions.member.1.Name", ""));
-	snprintf(a->dim_value, sizeof(a->dim_value), "%s", param_or(p, "Dimensions.member.1.Value", ""));
-	snprintf(a->treat_missing, sizeof(a->treat_missing), "%s", param_or(p, "TreatMissingData", "missing"));
+	for (size_t i = 0; i < sizeof(alarm_fields) / sizeof(alarm_fields[0]); i++)
+		snprintf((char *)a + alarm_fields[i].at, alarm_fields[i].size, "%s",
+		         param_or(p, alarm_fields[i].param, alarm_fields[i].dflt));
 	a->updated = (long)time(NULL);
 }
 

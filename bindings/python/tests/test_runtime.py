@@ -72,6 +72,8 @@ def test_many_clients_and_reports_are_collected_without_growth():
     before = rss_kb()
     churn(1000, vol)
     grown = rss_kb() - before
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        return  # ASan holds freed memory in its quarantine: RSS says nothing there; the plain run checks it
     assert grown < 20000, "RSS grew by %d kB over 1000 clients and reports" % grown
 
 

@@ -211,12 +211,11 @@ int cli_usage_error(const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* Streamed to stdout: a 10,000-item result needs no second copy as one string. */
 int cli_print_json(const json_t *value)
 {
-	char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	if (!text)
-		return cli_usage_error("cannot format the result as JSON");
-	puts(text);
-	free(text);
+	if (json_dumpf(value, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) != 0)
+		return cli_usage_error("cannot write the result as JSON");
+	putchar('\n');
 	return CLI_EXIT_OK;
 }

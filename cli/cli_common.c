@@ -219,3 +219,28 @@ int cli_print_json(const json_t *value)
 	putchar('\n');
 	return CLI_EXIT_OK;
 }
+
+#define CLI_MAX_FILE_BYTES (1 << 20)
+
+char *cli_read_file(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0;
+	int too_big = 0;
+	if (f && (text = malloc(CLI_MAX_FILE_BYTES + 1)) != NULL) {
+		len = fread(text, 1, CLI_MAX_FILE_BYTES + 1, f);
+		too_big = len > CLI_MAX_FILE_BYTES;
+		if (ferror(f) || too_big) {
+			free(text);
+			text = NULL;
+		} else {
+			text[len] = '\0';
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!text)
+		fprintf(stderr, "ciha: error: cannot read %s %s%s\n", what, path, too_big ? " (larger than 1 MiB)" : "");
+	return text;
+}

@@ -46,6 +46,9 @@ ciha_client *cli_client(const cli_args *args);
 /* Print "ciha: error: ..." with AWS code and request id; returns CLI_EXIT_ERROR. */
 int cli_fail(const ciha_error *err);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The whole file (at most 1 MiB) as a NUL-terminated string to free(), or NULL after
+ * "ciha: error: cannot read WHAT PATH" on stderr. */
+char *cli_read_file(const char *path, const char *what);
 /* Print JSON to stdout, indented, in document order. */
 int cli_print_json(const json_t *value);
 

@@ -21,33 +21,9 @@ static const char *const pd_valued[] = { "--dedup-key", "--summary", "--source",
 	"--routing-key-file", "--routing-key", "--pagerduty-url", NULL };
 const cli_spec cmd_pagerduty_spec = { pd_valued, NULL };
 
-#define MAX_FILE_BYTES (1 << 20)
 
 /* ---- shared pieces ------------------------------------------------------------------------ */
 
-/* The whole file as a NUL-terminated string (free), or NULL with a message on stderr. */
-static char *slurp(const char *path, const char *what)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0;
-	int too_big = 0;
-	if (f && (text = malloc(MAX_FILE_BYTES + 1)) != NULL) {
-		len = fread(text, 1, MAX_FILE_BYTES + 1, f);
-		too_big = len > MAX_FILE_BYTES;
-		if (ferror(f) || too_big) {
-			free(text);
-			text = NULL;
-		} else {
-			text[len] = '\0';
-		}
-	}
-	if (f)
-		fclose(f);
-	if (!text)
-		fprintf(stderr, "ciha: error: cannot read %s %s%s\n", what, path, too_big ? " (larger than 1 MiB)" : "");
-	return text;
-}
 
 static int expect_args(const cli_args *a, int min, int max, const char *usage_line)
 {
@@ -113,7 +89,7 @@ static void alarm_usage(void)
 
 static int load_set(ciha_alarm_set **out, const char *path)
 {
-	char *text = slurp(path, "alarm file");
+	char *text = cli_read_file(path, "alarm file");
 	int rc;
 	if (!text)
 		return CLI_EXIT_ERROR;
@@ -438,7 +414,7 @@ static char *routing_key(const cli_args *a, int *rc)
 		return NULL;
 	}
 	if (file)
-		key = slurp(file, "routing key file");
+		key = cli_read_file(file, "routing key file");
 	else if (env && *env)
 		key = strdup(env);
 	else

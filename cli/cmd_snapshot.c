@@ -41,25 +41,6 @@ static int split_tag(const char *arg, char *key, size_t size, const char **value
 	return 0;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	long n;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
-	    (text = malloc((size_t)n + 1)) != NULL) {
-		if (fread(text, 1, (size_t)n, f) != (size_t)n) {
-			free(text);
-			text = NULL;
-		} else {
-			text[n] = '\0';
-		}
-	}
-	fclose(f);
-	return text;
-}
 
 static int build_selector(ciha_snapshot_selector **out, const cli_args *a)
 {
@@ -93,12 +74,10 @@ static int build_selector(ciha_snapshot_selector **out, const cli_args *a)
 
 static int policy_from_file(ciha_snapshot_policy **out, const char *path)
 {
-	char *text = read_file(path);
+	char *text = cli_read_file(path, "policy file");
 	int rc;
-	if (!text) {
-		fprintf(stderr, "ciha: error: cannot read policy file %s\n", path);
+	if (!text)
 		return CLI_EXIT_ERROR;
-	}
 	rc = ciha_snapshot_policy_from_json(out, text, path);
 	free(text);
 	return rc == CIHA_OK ? 0 : cli_fail(ciha_error_last());

@@ -50,43 +50,6 @@ static int opt_is(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL, *grown;
-	size_t len = 0, cap = 0, n;
-	if (!f)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			if (!(grown = realloc(text, cap + 1))) {
-				free(text);
-				fclose(f);
-				return NULL;
-			}
-			text = grown;
-		}
-		n = fread(text + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		free(text);
-		text = NULL;
-	} else {
-		text[len] = '\0';
-	}
-	fclose(f);
-	return text;
-}
-
-static char *read_text_file(const char *path, const char *what)
-{
-	char *text = slurp(path);
-	if (!text)
-		fprintf(stderr, "ciha: error: cannot read %s file %s\n", what, path);
-	return text;
-}
 
 /* "KEY=VALUE": a new copy of KEY in *key, VALUE borrowed from arg. */
 static int split_pair(const char *arg, const char *option, char **key, const char **value)
@@ -225,7 +188,7 @@ static int add_settings(ciha_stack_spec *spec, const cli_args *a)
 	if (rc == CIHA_OK && cli_flag(a, "--protect"))
 		rc = ciha_stack_spec_set_termination_protection(spec, 1);
 	if (rc == CIHA_OK && policy_file) {
-		char *policy = read_text_file(policy_file, "policy");
+		char *policy = cli_read_file(policy_file, "policy file");
 		if (!policy)
 			return CLI_EXIT_ERROR;
 		rc = ciha_stack_spec_set_policy_body(spec, policy);
@@ -583,7 +546,7 @@ static char *policy_template(ciha_client *client, const cli_args *a)
 	const char *body;
 	char *copy = NULL;
 	if (cli_opt(a, "--template"))
-		return read_text_file(cli_opt(a, "--template"), "template");
+		return cli_read_file(cli_opt(a, "--template"), "template file");
 	params = json_pack("{s:s}", "StackName", a->argv[1]);
 	if (ciha_call(&r, client, "cloudformation", "GetTemplate", params) != CIHA_OK)
 		cli_fail(ciha_client_error(client));
@@ -642,7 +605,7 @@ static int policy(const cli_args *a)
 		rc = policy_generate_and_set(client, a);
 	} else if (!file) {
 		rc = policy_get(client, a);
-	} else if (!(text = read_text_file(file, "policy"))) {
+	} else if (!(text = cli_read_file(file, "policy file"))) {
 		rc = CLI_EXIT_ERROR;
 	} else {
 		rc = ciha_stack_policy_set(client, a->argv[1], text) == CIHA_OK ? CLI_EXIT_OK : cli_fail(ciha_client_error(client));
@@ -666,7 +629,7 @@ static int check_template(const cli_args *a)
 		return cli_usage_error("unexpected argument '%s'", a->argv[1]);
 	if (!file)
 		return cli_usage_error("stack check needs --template FILE");
-	if (!(body = read_text_file(file, "template")))
+	if (!(body = cli_read_file(file, "template file")))
 		return CLI_EXIT_ERROR;
 	if (ciha_stack_template_check(&text, body) != CIHA_OK) {
 		free(body);

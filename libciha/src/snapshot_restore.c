@@ -82,25 +82,44 @@ static int newest_snapshot(char **out, ciha_client *c, ciha_snapshot_kind kind, 
 	return rc;
 }
 
-static int wait_volume(ciha_client *c, const char *volume_id, waiter *w)
+/* How to poll a restored resource until it is usable. */
+typedef struct {
+	ciha_snapshot_kind kind;
+	const char *service, *action, *id_param, *list, *status, *noun;
+	int id_is_list;                  /* EC2 takes VolumeId.N, RDS one identifier */
+	const char *const *good, *const *bad;
+} resource_poll;
+
+static const char *const volume_good[] = { "available", "in-use", NULL };
+static const char *const volume_bad[] = { "error", "deleting", "deleted", NULL };
+static const resource_poll volume_poll = { CIHA_SNAPSHOT_EBS, "ec2", "DescribeVolumes", "VolumeId", "volumeSet",
+	"status", "restored volume", 1, volume_good, volume_bad };
+static const char *const db_good[] = { "available", NULL };
+static const char *const db_bad[] = { "failed", "incompatible-restore", "incompatible-parameters",
+	"incompatible-network", "storage-full", "deleting", "inaccessible-encryption-credentials", NULL };
+static const resource_poll db_poll = { CIHA_SNAPSHOT_RDS, "rds", "DescribeDBInstances", "DBInstanceIdentifier",
+	"DBInstances", "DBInstanceStatus", "restored DB instance", 0, db_good, db_bad };
+
+static int wait_usable(ciha_client *c, const char *id, const resource_poll *rp, waiter *w)
 {
-	static const char *const bad[] = { "error", "deleting", "deleted", NULL };
 	for (;;) {
-		json_t *r = NULL, *params = json_pack("{s:[s]}", "VolumeId", volume_id);
+		json_t *r = NULL, *params = rp->id_is_list ? json_pack("{s:[s]}", rp->id_param, id)
+		                                           : json_pack("{s:s}", rp->id_param, id);
 		const char *state;
-		char state_copy[32];
-		int rc = params ? ciha_call(&r, c, "ec2", "DescribeVolumes", params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
+		char state_copy[48];
+		int rc = params ? ciha_call(&r, c, rp->service, rp->action, params)
+		                : ciha__error_raise(CIHA_ENOMEM, "out of memory");
 		json_decref(params);
 		if (rc != CIHA_OK)
 			return rc;
-		state = json_string_value(json_object_get(json_array_get(json_object_get(r, "volumeSet"), 0), "status"));
+		state = json_string_value(json_object_get(json_array_get(json_object_get(r, rp->list), 0), rp->status));
 		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
 		json_decref(r);
-		if (strcmp(state_copy, "available") == 0 || strcmp(state_copy, "in-use") == 0)
-			return waiter_report(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy);
-		if (state_in(state_copy, bad))
-			return ciha__error_raise(CIHA_EAWS, "restored volume %s ended in state %s", volume_id, state_copy);
-		if ((rc = waiter_step(w, CIHA_SNAPSHOT_EBS, volume_id, volume_id, state_copy)) != CIHA_EAGAIN)
+		if (state_in(state_copy, rp->good))
+			return waiter_report(w, rp->kind, id, id, state_copy);
+		if (state_in(state_copy, rp->bad))
+			return ciha__error_raise(CIHA_EAWS, "%s %s ended in state %s", rp->noun, id, state_copy);
+		if ((rc = waiter_step(w, rp->kind, id, id, state_copy)) != CIHA_EAGAIN)
 			return rc;
 	}
 }
@@ -143,7 +162,7 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_restore_volume(char **out_volume_id, ciha
 	}
 	json_decref(r);
 	if (rc == CIHA_OK && (!opts || opts->wait))
-		rc = wait_volume(c, *out_volume_id, &w);
+		rc = wait_usable(c, *out_volume_id, &volume_poll, &w);
 	if (rc != CIHA_OK) {
 		ciha__free(*out_volume_id);
 		*out_volume_id = NULL;
@@ -202,30 +221,6 @@ static void place_like_live_db(json_t *params, ciha_client *c, const char *snaps
 	json_decref(db);
 }
 
-static int wait_db(ciha_client *c, const char *db_id, waiter *w)
-{
-	static const char *const bad[] = { "failed", "incompatible-restore", "incompatible-parameters",
-		"incompatible-network", "storage-full", "deleting", "inaccessible-encryption-credentials", NULL };
-	for (;;) {
-		json_t *r = NULL, *params = json_pack("{s:s}", "DBInstanceIdentifier", db_id);
-		const char *state;
-		char state_copy[48];
-		int rc = params ? ciha_call(&r, c, "rds", "DescribeDBInstances", params) : ciha__error_raise(CIHA_ENOMEM, "out of memory");
-		json_decref(params);
-		if (rc != CIHA_OK)
-			return rc;
-		state = json_string_value(json_object_get(json_array_get(json_object_get(r, "DBInstances"), 0), "DBInstanceStatus"));
-		snprintf(state_copy, sizeof(state_copy), "%s", state ? state : "creating");
-		json_decref(r);
-		if (strcmp(state_copy, "available") == 0)
-			return waiter_report(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy);
-		if (state_in(state_copy, bad))
-			return ciha__error_raise(CIHA_EAWS, "restored DB instance %s ended in state %s", db_id, state_copy);
-		if ((rc = waiter_step(w, CIHA_SNAPSHOT_RDS, db_id, db_id, state_copy)) != CIHA_EAGAIN)
-			return rc;
-	}
-}
-
 CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client *c, const char *source,
                                                   const char *new_db_id, const ciha_snapshot_options *opts)
 {
@@ -257,7 +252,7 @@ CIHA_EXTERN(ciha_result) ciha_snapshot_restore_db(char **out_db_id, ciha_client 
 	json_decref(r);
 	ciha__free(snapshot_id);
 	if (rc == CIHA_OK && (!opts || opts->wait))
-		rc = wait_db(c, new_db_id, &w);
+		rc = wait_usable(c, new_db_id, &db_poll, &w);
 	if (rc == CIHA_OK && !(*out_db_id = ciha__strdup(new_db_id)))
 		rc = ciha__error_raise(CIHA_ENOMEM, "out of memory");
 	return rc == CIHA_OK ? CIHA_OK : ciha__client_fail(c, rc);
